@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "kmsaudit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kmsaudit", targets: ["kmsaudit"]),
+        .library(name: "KMSAudit", targets: ["KMSAudit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
+    ],
+    targets: [
+        // zlib from the system (libz-dev): streaming inflate of CloudTrail's gzip files.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "KMSAudit",
+            dependencies: [
+                "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            path: "Sources/KMSAudit",
+            exclude: ["Rules/Builtin/README.md"],
+            resources: [
+                // Embedded in the binary (not a bundle) so a copied release binary stands alone.
+                .embedInCode("Rules/Builtin"),
+                .embedInCode("Reports/Templates"),
+            ],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "kmsaudit",
+            dependencies: [
+                "KMSAudit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/kmsaudit"
+        ),
+        .testTarget(
+            name: "KMSAuditTests",
+            dependencies: ["KMSAudit"],
+            path: "Tests/KMSAuditTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

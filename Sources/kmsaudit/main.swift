@@ -1,0 +1,2 @@
+import KMSAudit
+print(KMSAuditVersion.current)

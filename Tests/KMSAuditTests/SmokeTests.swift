@@ -1,0 +1,3 @@
+import Testing
+@testable import KMSAudit
+@Test func versionIsSet() { #expect(!KMSAuditVersion.current.isEmpty) }
