@@ -1,0 +1,74 @@
+/// Decodes one log file on a worker thread: stream records, skip unwanted sources by their raw
+/// `eventSource` bytes, parse and normalise the rest, hand them to the writer in chunks.
+struct FileDecoder {
+    var limits: ReaderLimits
+    var storeAllSources: Bool
+    var chunkSize = 512
+
+    struct Cancelled: Error {}
+
+    func decode(_ file: DiscoveredFile, into handoff: FileHandoff) {
+        do {
+            let result = try decodeLog(file, handoff)
+            handoff.finish(.success(result))
+        } catch {
+            handoff.finish(.failure(error))
+        }
+    }
+
+    private func decodeLog(_ file: DiscoveredFile, _ handoff: FileHandoff) throws -> DecodedFile {
+        if file.kind == .digest {
+            let whole = try RecordReader.readWhole(path: file.path, maxBytes: Int(min(limits.maxInflatedBytes, 64 << 20)))
+            do { _ = try JSONTape(parsing: whole.content, maxDepth: limits.maxDepth) } catch let e as JSONTapeError {
+                throw InputError.json(file: file.path, offset: Int64(e.offset), reason: e.reason)
+            }
+            let read = FileReadResult(shape: .singleRecord, records: 0, gzip: whole.gzip, fileBytes: file.size,
+                                      contentBytes: Int64(whole.content.count), fileSHA256: whole.fileSHA256,
+                                      contentSHA256: whole.contentSHA256)
+            return DecodedFile(read: read, sourceCounts: [], firstEventTime: nil, lastEventTime: nil)
+        }
+
+        var tally = SourceTally(storeAll: storeAllSources)
+        var chunk: [NormalisedEvent] = []
+        chunk.reserveCapacity(chunkSize)
+        var first: String?
+        var last: String?
+        let read = try RecordReader.read(path: file.path, limits: limits) { ref in
+            var slot = tally.slot(for: ref.eventSource)
+            var tape: JSONTape?
+            if let source = ref.eventSource, source.contains(0x5C) {
+                // An escaped eventSource ("kms\u002eamazonaws.com"): decode it properly.
+                tape = try parse(ref, file)
+                let decoded = Array((tape!.root["eventSource"]?.string ?? "").utf8)
+                slot = decoded.withUnsafeBytes { tally.slot(for: $0) }
+            }
+            tally.countRecord(slot)
+            guard tally.isWanted(slot) else { return }
+            let record = try tape ?? parse(ref, file)
+            let event: NormalisedEvent
+            do {
+                event = try EventNormaliser.normalise(record.root, raw: ref.bytes, index: ref.index)
+            } catch let invalid as EventNormaliser.Invalid {
+                throw InputError.record(file: file.path, record: ref.index, offset: ref.offset, reason: invalid.reason)
+            }
+            tally.countStored(slot)
+            if first == nil || event.eventTime < first! { first = event.eventTime }
+            if last == nil || event.eventTime > last! { last = event.eventTime }
+            chunk.append(event)
+            if chunk.count >= chunkSize {
+                guard handoff.put(chunk) else { throw Cancelled() }
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        if !chunk.isEmpty { guard handoff.put(chunk) else { throw Cancelled() } }
+        return DecodedFile(read: read, sourceCounts: tally.summary, firstEventTime: first, lastEventTime: last)
+    }
+
+    private func parse(_ ref: RecordRef, _ file: DiscoveredFile) throws -> JSONTape {
+        do {
+            return try JSONTape(parsing: ref.bytes, maxDepth: limits.maxDepth)
+        } catch let e as JSONTapeError {
+            throw InputError.json(file: file.path, offset: ref.offset + Int64(e.offset), reason: e.reason)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The bounded channel between the thread decoding one file and the writer. Bounded so that a
+/// 2 GB file streams through in chunks instead of piling up in memory; cancellable so that a
+/// writer that stops (database error) never leaves a decoder blocked.
+final class FileHandoff {
+    enum Item {
+        case events([NormalisedEvent])
+        case finished(Result<DecodedFile, Error>)
+    }
+
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int = 4) { self.capacity = capacity }
+
+    /// Blocks while full. Returns false when the writer cancelled: stop decoding.
+    func put(_ chunk: [NormalisedEvent]) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        items.append(.events(chunk))
+        condition.broadcast()
+        return true
+    }
+
+    func finish(_ result: Result<DecodedFile, Error>) {
+        condition.lock(); defer { condition.unlock() }
+        items.append(.finished(result))
+        condition.broadcast()
+    }
+
+    /// Blocks until the decoder delivered something.
+    func take() -> Item {
+        condition.lock(); defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    func cancel() {
+        condition.lock(); defer { condition.unlock() }
+        cancelled = true
+        condition.broadcast()
+    }
+}
+
+/// What decoding one file found, besides the events it streamed.
+struct DecodedFile {
+    var read: FileReadResult
+    var sourceCounts: [(source: String, records: Int, stored: Int)]
+    var firstEventTime: String?
+    var lastEventTime: String?
+}
+
+/// Counts records per `eventSource` without allocating a String per record: sources are few,
+/// so a linear scan over raw bytes beats hashing.
+struct SourceTally {
+    private(set) var sources: [[UInt8]] = []
+    private(set) var records: [Int] = []
+    private(set) var stored: [Int] = []
+    private var wanted: [Bool] = []
+    let storeAll: Bool
+
+    init(storeAll: Bool) { self.storeAll = storeAll }
+
+    /// The slot for this source, registering it on first sight.
+    mutating func slot(for source: UnsafeRawBufferPointer?) -> Int {
+        let bytes = source ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        for i in sources.indices where sources[i].count == bytes.count {
+            if bytes.count == 0 || sources[i].withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                return i
+            }
+        }
+        let name = Array(bytes)
+        let text = String(decoding: name, as: UTF8.self)
+        sources.append(name)
+        records.append(0)
+        stored.append(0)
+        wanted.append(source != nil && (storeAll || ServiceNames.storedSources.contains(text)))
+        return sources.count - 1
+    }
+
+    func isWanted(_ slot: Int) -> Bool { wanted[slot] }
+    mutating func countRecord(_ slot: Int) { records[slot] += 1 }
+    mutating func countStored(_ slot: Int) { stored[slot] += 1 }
+
+    var summary: [(source: String, records: Int, stored: Int)] {
+        sources.indices.map { i in
+            (sources[i].isEmpty ? "(none)" : String(decoding: sources[i], as: UTF8.self), records[i], stored[i])
+        }
+    }
+}

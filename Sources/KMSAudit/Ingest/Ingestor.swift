@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+
+/// `kmsaudit ingest`: discover inputs, skip what the ledger already holds unchanged, decode the
+/// rest on worker threads and store each file's events and ledger row in one transaction.
+///
+/// Decoding runs ahead of the writer by a few files at most; the writer stores files in
+/// discovery order, so the first copy of a duplicated event is always the same one.
+public final class Ingestor {
+    private let database: AuditDatabase
+    private let options: IngestOptions
+    private let progress: ProgressLine
+    /// How far decoding may run ahead of the writer, in files.
+    private let lookahead = 6
+
+    public init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine) {
+        self.database = database
+        self.options = options
+        self.progress = progress
+    }
+
+    public func run() throws -> IngestSummary {
+        let started = Date()
+        let discovered = try InputDiscovery.discover(options.paths)
+        var summary = IngestSummary(runID: 0)
+        summary.filesSeen = discovered.count
+
+        try database.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'")
+            try db.execute(sql: "INSERT INTO ingest_runs (started_at, tool_version, arguments) VALUES (?, ?, ?)",
+                           arguments: [TimeFormats.canonical(started), KMSAuditVersion.current,
+                                       String(data: try JSONEncoder().encode(options.paths), encoding: .utf8)])
+            summary.runID = db.lastInsertedRowID
+            let known = try FilesLedger.load(db)
+            var work: [(file: DiscoveredFile, known: FilesLedger.Known?)] = []
+            for file in discovered {
+                let previous = known[file.path]
+                if let previous, previous.size == file.size, previous.mtimeNs == file.mtimeNs, previous.status != "failed" {
+                    summary.filesUnchanged += 1
+                    continue
+                }
+                work.append((file, previous))
+            }
+            try store(work, db: db, summary: &summary, started: started)
+            summary.seconds = Date().timeIntervalSince(started)
+            try db.execute(sql: """
+                UPDATE ingest_runs SET finished_at = ?, status = ?, files_seen = ?, files_read = ?,
+                    files_unchanged = ?, files_failed = ?, files_skipped = ?, records_read = ?,
+                    events_stored = ?, duplicates = ?, clashes = ? WHERE id = ?
+                """, arguments: [TimeFormats.canonical(Date()), summary.filesFailed > 0 ? "partial" : "ok",
+                                 summary.filesSeen, summary.filesRead, summary.filesUnchanged, summary.filesFailed,
+                                 summary.filesSkipped, summary.recordsRead, summary.eventsStored,
+                                 summary.duplicates, summary.clashes, summary.runID])
+        }
+        progress.clear()
+        return summary
+    }
+
+    // MARK: - Decoding threads and the writer
+
+    private func store(_ work: [(file: DiscoveredFile, known: FilesLedger.Known?)], db: Database,
+                       summary: inout IngestSummary, started: Date) throws {
+        let handoffs = work.map { _ in FileHandoff() }
+        let scheduler = DecodeScheduler(count: work.count, lookahead: lookahead)
+        let decoder = FileDecoder(limits: options.limits, storeAllSources: options.storeAllSources)
+        let totalBytes = max(1, work.reduce(Int64(0)) { $0 + $1.file.size })
+        var doneBytes: Int64 = 0
+
+        let group = DispatchGroup()
+        for _ in 0..<options.threads {
+            group.enter()
+            Thread.detachNewThread {
+                while let i = scheduler.next() {
+                    if work[i].file.kind == .other {
+                        handoffs[i].finish(.failure(Skipped()))
+                    } else {
+                        decoder.decode(work[i].file, into: handoffs[i])
+                    }
+                }
+                group.leave()
+            }
+        }
+        defer {
+            scheduler.cancel()
+            handoffs.forEach { $0.cancel() }
+            group.wait()
+        }
+
+        let writer = try EventWriter(db)
+        let now = TimeFormats.canonical(started)
+        for (i, item) in work.enumerated() {
+            scheduler.writerReached(i)
+            let handoff = handoffs[i]
+            if item.file.kind == .other {
+                _ = handoff.take()
+                summary.filesSkipped += 1
+                try inTransaction(db) {
+                    try FilesLedger.upsert(db, .init(file: item.file, status: "skipped"), runID: summary.runID, now: now)
+                }
+                continue
+            }
+            try storeOne(item.file, previous: item.known, handoff: handoff, writer: writer, db: db,
+                         summary: &summary, now: now)
+            doneBytes += item.file.size
+            let elapsed = Date().timeIntervalSince(started)
+            progress.update(Self.progressText(summary, done: i + 1, total: work.count, elapsed: elapsed,
+                                              fraction: Double(doneBytes) / Double(totalBytes)))
+        }
+    }
+
+    private struct Skipped: Error {}
+
+    /// One file: its events and its ledger row commit together, or (bad input) nothing of it
+    /// is kept and the ledger says why.
+    private func storeOne(_ file: DiscoveredFile, previous: FilesLedger.Known?, handoff: FileHandoff,
+                          writer: EventWriter, db: Database, summary: inout IngestSummary, now: String) throws {
+        var entry = FilesLedger.Entry(file: file, status: "ok")
+        try db.execute(sql: "BEGIN IMMEDIATE")
+        do {
+            if let previous { try FilesLedger.forgetContent(db, fileID: previous.id) }
+            let fileID = try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
+            var stored = 0, duplicates = 0, clashes = 0
+            loop: while true {
+                switch handoff.take() {
+                case .events(let chunk):
+                    for event in chunk {
+                        switch try writer.insert(event, fileID: fileID) {
+                        case .stored: stored += 1
+                        case .duplicate: duplicates += 1
+                        case .clash: clashes += 1
+                        }
+                    }
+                case .finished(.success(let decoded)):
+                    entry.format = file.kind == .digest ? "digest" : decoded.read.shape.rawValue
+                    entry.sha256 = decoded.read.fileSHA256
+                    entry.contentSHA256 = decoded.read.contentSHA256
+                    entry.contentBytes = decoded.read.contentBytes
+                    entry.gzip = decoded.read.gzip
+                    entry.recordsRead = decoded.read.records
+                    entry.eventsStored = stored
+                    entry.duplicates = duplicates
+                    entry.clashes = clashes
+                    entry.otherRecords = decoded.sourceCounts.reduce(0) { $0 + $1.records - $1.stored }
+                    entry.firstEventTime = decoded.firstEventTime
+                    entry.lastEventTime = decoded.lastEventTime
+                    try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
+                    for count in decoded.sourceCounts {
+                        try db.execute(sql: "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)",
+                                       arguments: [fileID, count.source, count.records, count.stored])
+                    }
+                    summary.contentBytes += decoded.read.contentBytes
+                    break loop
+                case .finished(.failure(let error)):
+                    throw error
+                }
+            }
+            try db.execute(sql: "COMMIT")
+            if file.kind == .digest { summary.digestFiles += 1 }
+            summary.filesRead += 1
+            summary.recordsRead += entry.recordsRead
+            summary.eventsStored += entry.eventsStored
+            summary.duplicates += entry.duplicates
+            summary.clashes += entry.clashes
+        } catch let error as InputError {
+            try db.execute(sql: "ROLLBACK")
+            try fail(file, error, previous: previous, db: db, summary: &summary, now: now)
+        } catch {
+            try? db.execute(sql: "ROLLBACK")
+            throw error
+        }
+    }
+
+    private func fail(_ file: DiscoveredFile, _ error: InputError, previous: FilesLedger.Known?, db: Database,
+                      summary: inout IngestSummary, now: String) throws {
+        summary.filesFailed += 1
+        summary.failures.append(error.description)
+        var entry = FilesLedger.Entry(file: file, status: "failed")
+        entry.error = error
+        try inTransaction(db) { try FilesLedger.upsert(db, entry, runID: summary.runID, now: now) }
+    }
+
+    private func inTransaction(_ db: Database, _ body: () throws -> Void) throws {
+        try db.execute(sql: "BEGIN IMMEDIATE")
+        do { try body(); try db.execute(sql: "COMMIT") } catch { try? db.execute(sql: "ROLLBACK"); throw error }
+    }
+
+    static func progressText(_ s: IngestSummary, done: Int, total: Int, elapsed: Double, fraction: Double) -> String {
+        let mbps = elapsed > 0 ? Double(s.contentBytes) / 1_048_576 / elapsed : 0
+        let eta = fraction > 0.01 ? max(0, elapsed / fraction - elapsed) : 0
+        return String(format: "files %d/%d  events %d  %.0f MB/s  ETA %d:%02d", done, total, s.eventsStored, mbps,
+                      Int(eta) / 60, Int(eta) % 60)
+    }
+}
+
+/// Hands out file indexes to decoding threads, at most `lookahead` ahead of the writer.
+final class DecodeScheduler {
+    private let condition = NSCondition()
+    private var nextIndex = 0
+    private var writerIndex = 0
+    private var cancelled = false
+    private let count: Int
+    private let lookahead: Int
+
+    init(count: Int, lookahead: Int) { self.count = count; self.lookahead = lookahead }
+
+    func next() -> Int? {
+        condition.lock(); defer { condition.unlock() }
+        while !cancelled && nextIndex < count && nextIndex >= writerIndex + lookahead { condition.wait() }
+        guard !cancelled, nextIndex < count else { return nil }
+        nextIndex += 1
+        return nextIndex - 1
+    }
+
+    func writerReached(_ i: Int) {
+        condition.lock(); writerIndex = i; condition.broadcast(); condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Turns one CloudTrail record into a `NormalisedEvent`, or says precisely why it is not a
+/// valid CloudTrail record (the file is then rejected whole: see docs/DESIGN.md).
+public enum EventNormaliser {
+    /// Why a record is not a valid CloudTrail record; becomes `InputError.record`.
+    public struct Invalid: Error, Equatable { public var reason: String }
+
+    public static func normalise(_ record: JSONValue, raw: UnsafeRawBufferPointer, index: Int) throws -> NormalisedEvent {
+        guard record.kind == .object else { throw Invalid(reason: "record is not a JSON object") }
+        let eventID = try requiredString(record, "eventID")
+        let eventTime = try canonicalTime(try requiredString(record, "eventTime"))
+        let eventSource = try requiredString(record, "eventSource")
+        let eventName = try requiredString(record, "eventName")
+        let identity = record["userIdentity"]
+        if let identity, identity.kind != .object, identity.kind != .null {
+            throw Invalid(reason: "userIdentity is not an object")
+        }
+        if let resources = record["resources"], resources.kind != .array, resources.kind != .null {
+            throw Invalid(reason: "resources is not an array")
+        }
+        let region = try optionalString(record, "awsRegion")
+        let account = try optionalString(record, "recipientAccountId")
+        let sourceIP = try optionalString(record, "sourceIPAddress")
+        let errorCode = try optionalString(record, "errorCode")
+        let who = PrincipalResolver.resolve(identity)
+        let key = eventSource == "kms.amazonaws.com"
+            ? KeyReference.resolve(record, region: region, account: account) : (ref: nil, arn: nil)
+
+        return NormalisedEvent(
+            eventID: eventID, eventTime: eventTime, eventSource: eventSource, eventName: eventName,
+            eventType: try optionalString(record, "eventType"), awsRegion: region, account: account,
+            principal: who.principal, principalType: who.type, principalAccount: who.account,
+            sessionName: who.sessionName, invokedBy: who.invokedBy, sourceIP: sourceIP,
+            userAgent: try optionalString(record, "userAgent"), keyRef: key.ref, keyARN: key.arn,
+            viaRDS: isViaRDS(type: who.type, invokedBy: who.invokedBy, sourceIP: sourceIP),
+            succeeded: errorCode == nil || errorCode == "",
+            errorCode: errorCode.flatMap { $0.isEmpty ? nil : $0 },
+            errorMessage: try optionalString(record, "errorMessage"),
+            sharedEventID: try optionalString(record, "sharedEventID"),
+            recordIndex: index, raw: Array(raw))
+    }
+
+    /// RULES.md "Via RDS": invoked by RDS, or the RDS service itself.
+    static func isViaRDS(type: String?, invokedBy: String?, sourceIP: String?) -> Bool {
+        if ServiceNames.isRDS(invokedBy) { return true }
+        return type == "AWSService" && ServiceNames.isRDS(sourceIP)
+    }
+
+    static func requiredString(_ record: JSONValue, _ name: String) throws -> String {
+        guard let value = record[name], !value.isNull else { throw Invalid(reason: "missing \(name)") }
+        guard let s = value.string else { throw Invalid(reason: "\(name) is not a string") }
+        guard !s.isEmpty else { throw Invalid(reason: "\(name) is empty") }
+        return s
+    }
+
+    static func optionalString(_ record: JSONValue, _ name: String) throws -> String? {
+        guard let value = record[name], !value.isNull else { return nil }
+        guard let s = value.string else { throw Invalid(reason: "\(name) is not a string") }
+        return s
+    }
+
+    /// CloudTrail writes `2024-10-21T14:25:29Z`; anything ISO-8601 with another precision or
+    /// offset is converted to that form so that times sort and compare as text.
+    static func canonicalTime(_ s: String) throws -> String {
+        let u = Array(s.utf8)
+        if u.count == 20, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A, u[19] == 0x5A,
+           [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18].allSatisfy({ u[$0] >= 0x30 && u[$0] <= 0x39 }) {
+            return s
+        }
+        if let date = TimeFormats.parseISO8601(s) { return TimeFormats.canonical(date) }
+        throw Invalid(reason: "eventTime \"\(s.prefix(40))\" is not an ISO-8601 time")
+    }
+}

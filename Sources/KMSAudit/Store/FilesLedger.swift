@@ -1,0 +1,93 @@
+import GRDB
+
+/// The `files` table: one row per input file, the memory that makes ingest incremental.
+enum FilesLedger {
+    struct Known {
+        var id: Int64
+        var size: Int64
+        var mtimeNs: Int64
+        var status: String
+        var sha256: String?
+    }
+
+    /// Every file already recorded, by path.
+    static func load(_ db: Database) throws -> [String: Known] {
+        var known: [String: Known] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, status, sha256 FROM files")
+        while let row = try rows.next() {
+            known[row["path"]] = Known(id: row["id"], size: row["size"], mtimeNs: row["mtime_ns"],
+                                       status: row["status"], sha256: row["sha256"])
+        }
+        return known
+    }
+
+    /// What the ledger records of one file after an attempt to ingest it.
+    struct Entry {
+        var file: DiscoveredFile
+        var status: String
+        var format: String?
+        var sha256: String?
+        var contentSHA256: String?
+        var contentBytes: Int64?
+        var gzip: Bool?
+        var error: InputError?
+        var recordsRead = 0
+        var eventsStored = 0
+        var duplicates = 0
+        var clashes = 0
+        var otherRecords = 0
+        var firstEventTime: String?
+        var lastEventTime: String?
+    }
+
+    /// Inserts or replaces the row for `entry.file.path`, keeping its id; returns the id.
+    @discardableResult
+    static func upsert(_ db: Database, _ e: Entry, runID: Int64, now: String) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
+                sha256, content_sha256, content_bytes, gzip, status, error_kind, error, records_read,
+                events_stored, duplicates, clashes, other_records, first_event_time, last_event_time,
+                ingest_run_id, ingested_at)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(path) DO UPDATE SET
+                object_key = excluded.object_key, kind = excluded.kind, format = excluded.format,
+                account = excluded.account, region = excluded.region, delivered_at = excluded.delivered_at,
+                size = excluded.size, mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,
+                content_sha256 = excluded.content_sha256, content_bytes = excluded.content_bytes,
+                gzip = excluded.gzip, status = excluded.status, error_kind = excluded.error_kind,
+                error = excluded.error, records_read = excluded.records_read,
+                events_stored = excluded.events_stored, duplicates = excluded.duplicates,
+                clashes = excluded.clashes, other_records = excluded.other_records,
+                first_event_time = excluded.first_event_time, last_event_time = excluded.last_event_time,
+                ingest_run_id = excluded.ingest_run_id, ingested_at = excluded.ingested_at
+            """, arguments: [
+                e.file.path, e.file.objectKey, e.file.kind.rawValue, e.format, e.file.account, e.file.region,
+                e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
+                e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
+                e.duplicates, e.clashes, e.otherRecords, e.firstEventTime, e.lastEventTime, runID, now,
+            ])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [e.file.path]) ?? 0
+    }
+
+    /// Before a changed file is read again: drop what it contributed. An event this file
+    /// stored first that another file also delivered stays, re-attributed to that file.
+    static func forgetContent(_ db: Database, fileID: Int64) throws {
+        try db.execute(sql: """
+            UPDATE events SET file_id = (
+                SELECT d.file_id FROM event_duplicates d
+                WHERE d.event_id = events.event_id AND d.kind = 'duplicate' AND d.file_id <> ?1
+                ORDER BY d.rowid LIMIT 1)
+            WHERE file_id = ?1 AND EXISTS (
+                SELECT 1 FROM event_duplicates d
+                WHERE d.event_id = events.event_id AND d.kind = 'duplicate' AND d.file_id <> ?1)
+            """, arguments: [fileID])
+        try db.execute(sql: """
+            DELETE FROM event_duplicates WHERE rowid IN (
+                SELECT d.rowid FROM event_duplicates d JOIN events e ON e.event_id = d.event_id
+                WHERE e.file_id = d.file_id)
+            """)
+        try db.execute(sql: "DELETE FROM events WHERE file_id = ?", arguments: [fileID])
+        try db.execute(sql: "DELETE FROM event_duplicates WHERE file_id = ?", arguments: [fileID])
+        try db.execute(sql: "DELETE FROM source_counts WHERE file_id = ?", arguments: [fileID])
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import KMSAudit
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Read CloudTrail logs (streaming) and store KMS, RDS and Backup events in SQLite.",
+        discussion: """
+            Accepts CloudTrail .json.gz files (multi-member gzip too), plain .json, NDJSON and \
+            `aws cloudtrail lookup-events` output; directories are walked recursively. Files already \
+            ingested and unchanged are skipped; changed files are re-read and reconciled. A broken \
+            file is reported on one line, recorded as failed, and nothing of it is stored.
+            Exit status: 0 all files ok, 3 some files failed (the rest landed), 2 usage or database error.
+            """
+    )
+
+    @Argument(help: "Files or directories to ingest.")
+    var paths: [String]
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Most bytes one file may inflate to (gzip bomb guard), e.g. 4G, 512M.")
+    var maxInflatedSize: ByteSize = ByteSize(4 << 30)
+
+    @Option(help: "Largest single record accepted, e.g. 16M.")
+    var maxRecordSize: ByteSize = ByteSize(16 << 20)
+
+    @Option(help: "Decoding threads (the writer is one more).")
+    var threads: Int = 2
+
+    @Flag(help: "Store records from every event source, not only kms, rds and backup.")
+    var allSources = false
+
+    @Option(help: "Seconds to wait for another kmsaudit using the same database.")
+    var wait: Int = 0
+
+    @Flag(help: "No progress line (for cron).")
+    var quiet = false
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
+        let db = try AuditDatabase(path: database.db)
+        let options = IngestOptions(
+            paths: paths,
+            limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes)),
+            storeAllSources: allSources, threads: threads)
+        let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
+        withExtendedLifetime(lock) {}
+        for failure in summary.failures {
+            FileHandle.standardError.write(Data(("kmsaudit: " + failure + "\n").utf8))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(summary.line)
+        }
+        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    }
+}
+
+/// A byte count given as `4G`, `512M`, `64K` or plain bytes.
+struct ByteSize: ExpressibleByArgument {
+    var bytes: Int64
+    init(_ bytes: Int64) { self.bytes = bytes }
+    init?(argument: String) {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var text = argument.uppercased()
+        if text.hasSuffix("B") { text.removeLast() }
+        var multiplier: Int64 = 1
+        if let last = text.last, let unit = units[last] { multiplier = unit; text.removeLast() }
+        guard let value = Int64(text), value > 0 else { return nil }
+        bytes = value * multiplier
+    }
+    var defaultValueDescription: String { "\(bytes)" }
+}

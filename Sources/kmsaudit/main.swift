@@ -1,2 +1,0 @@
-import KMSAudit
-print(KMSAuditVersion.current)
