@@ -8,6 +8,15 @@ enum SchemaMigrations {
         migrator.registerMigration("v1-ingest") { db in
             try db.execute(sql: v1Ingest)
         }
+        migrator.registerMigration("v2-documents-digests") { db in
+            try db.execute(sql: v2DocumentsAndDigests)
+        }
+        migrator.registerMigration("v3-state") { db in
+            try db.execute(sql: StateSchema.v3)
+        }
+        migrator.registerMigration("v4-findings") { db in
+            try db.execute(sql: v4Findings)
+        }
         return migrator
     }
 
@@ -112,6 +121,108 @@ enum SchemaMigrations {
         records      INTEGER NOT NULL,
         stored       INTEGER NOT NULL,
         PRIMARY KEY (file_id, event_source)
+    ) WITHOUT ROWID;
+    """
+
+    /// Inputs that are not events: key policies and inventory (`documents`), and CloudTrail
+    /// digest files with the log files they list.
+    static let v2DocumentsAndDigests = """
+    CREATE TABLE documents (
+        file_id  INTEGER PRIMARY KEY REFERENCES files(id),
+        kind     TEXT NOT NULL CHECK (kind IN ('key-policy', 'db-clusters', 'db-instances',
+                     'db-cluster-snapshots', 'db-snapshots', 'aliases', 'key-metadata')),
+        key_arn  TEXT,
+        account  TEXT,
+        region   TEXT,
+        content  TEXT NOT NULL
+    );
+
+    CREATE TABLE digests (
+        id                      INTEGER PRIMARY KEY,
+        file_id                 INTEGER NOT NULL UNIQUE REFERENCES files(id),
+        object_key              TEXT,
+        digest_s3_bucket        TEXT,
+        digest_s3_object        TEXT,
+        account                 TEXT,
+        region                  TEXT,
+        trail                   TEXT,
+        start_time              TEXT,
+        end_time                TEXT,
+        content_sha256          TEXT NOT NULL,
+        previous_s3_bucket      TEXT,
+        previous_s3_object      TEXT,
+        previous_hash           TEXT,
+        previous_hash_algorithm TEXT,
+        previous_signature      TEXT,
+        signature_algorithm     TEXT,
+        public_key_fingerprint  TEXT,
+        newest_event_time       TEXT,
+        oldest_event_time       TEXT
+    );
+    CREATE INDEX digests_chain ON digests(account, region, trail, end_time);
+
+    CREATE TABLE digest_log_files (
+        digest_id         INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+        s3_bucket         TEXT,
+        s3_object         TEXT NOT NULL,
+        hash_value        TEXT NOT NULL,
+        hash_algorithm    TEXT,
+        newest_event_time TEXT,
+        oldest_event_time TEXT
+    );
+    CREATE INDEX digest_log_files_object ON digest_log_files(s3_object);
+    CREATE INDEX digest_log_files_digest ON digest_log_files(digest_id);
+    """
+
+    /// `kmsaudit check` runs and their findings.
+    static let v4Findings = """
+    CREATE TABLE runs (
+        id             INTEGER PRIMARY KEY,
+        started_at     TEXT NOT NULL,
+        finished_at    TEXT,
+        tool_version   TEXT NOT NULL,
+        window_start   TEXT,
+        window_end     TEXT,
+        config_path    TEXT,
+        config_sha256  TEXT,
+        rules          TEXT NOT NULL DEFAULT '[]',
+        fail_on        TEXT,
+        status         TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'ok', 'failed')),
+        findings_count INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE findings (
+        id                  INTEGER PRIMARY KEY,
+        run_id              INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        rule_id             TEXT NOT NULL,
+        severity            TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'info')),
+        category            TEXT,
+        title               TEXT NOT NULL,
+        key_arn             TEXT,
+        principal           TEXT,
+        resource            TEXT,
+        first_seen          TEXT,
+        last_seen           TEXT,
+        event_count         INTEGER NOT NULL DEFAULT 0,
+        fingerprint         TEXT NOT NULL,
+        is_new              INTEGER NOT NULL DEFAULT 1,
+        explanation         TEXT NOT NULL,
+        remediation         TEXT NOT NULL,
+        controls            TEXT NOT NULL DEFAULT '[]',
+        evidence            TEXT NOT NULL DEFAULT '{}',
+        suppressed          INTEGER NOT NULL DEFAULT 0,
+        suppression_reason  TEXT,
+        suppression_expires TEXT,
+        suppression_expired INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (run_id, fingerprint)
+    );
+    CREATE INDEX findings_run ON findings(run_id, severity);
+    CREATE INDEX findings_fingerprint ON findings(fingerprint);
+
+    CREATE TABLE finding_events (
+        finding_id INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+        event_id   TEXT NOT NULL,
+        PRIMARY KEY (finding_id, event_id)
     ) WITHOUT ROWID;
     """
 }
