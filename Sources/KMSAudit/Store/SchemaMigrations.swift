@@ -17,6 +17,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v4-findings") { db in
             try db.execute(sql: v4Findings)
         }
+        migrator.registerMigration("v5-integrity") { db in
+            try db.execute(sql: IntegritySchema.v5)
+        }
         return migrator
     }
 
