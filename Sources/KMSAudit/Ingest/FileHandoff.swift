@@ -54,6 +54,8 @@ struct DecodedFile {
     var sourceCounts: [(source: String, records: Int, stored: Int)]
     var firstEventTime: String?
     var lastEventTime: String?
+    /// Set when the file was a key policy or inventory document, not events.
+    var document: DocumentInput?
 }
 
 /// Counts records per `eventSource` without allocating a String per record: sources are few,

@@ -143,6 +143,15 @@ public final class Ingestor {
                     entry.otherRecords = decoded.sourceCounts.reduce(0) { $0 + $1.records - $1.stored }
                     entry.firstEventTime = decoded.firstEventTime
                     entry.lastEventTime = decoded.lastEventTime
+                    if let document = decoded.document {
+                        entry.format = document.kind.rawValue
+                        entry.kind = document.kind.fileKind
+                        try db.execute(sql: """
+                            INSERT INTO documents (file_id, kind, key_arn, account, region, content)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """, arguments: [fileID, document.kind.rawValue, document.keyARN, document.account,
+                                             document.region, String(decoding: document.content, as: UTF8.self)])
+                    }
                     try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
                     for count in decoded.sourceCounts {
                         try db.execute(sql: "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)",

@@ -25,6 +25,8 @@ enum FilesLedger {
     struct Entry {
         var file: DiscoveredFile
         var status: String
+        /// Overrides the kind decided by name (`policy`, `inventory` are known only by content).
+        var kind: String?
         var format: String?
         var sha256: String?
         var contentSHA256: String?
@@ -61,7 +63,7 @@ enum FilesLedger {
                 first_event_time = excluded.first_event_time, last_event_time = excluded.last_event_time,
                 ingest_run_id = excluded.ingest_run_id, ingested_at = excluded.ingested_at
             """, arguments: [
-                e.file.path, e.file.objectKey, e.file.kind.rawValue, e.format, e.file.account, e.file.region,
+                e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
                 e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
                 e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
                 e.duplicates, e.clashes, e.otherRecords, e.firstEventTime, e.lastEventTime, runID, now,
@@ -89,5 +91,6 @@ enum FilesLedger {
         try db.execute(sql: "DELETE FROM events WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM event_duplicates WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM source_counts WHERE file_id = ?", arguments: [fileID])
+        try db.execute(sql: "DELETE FROM documents WHERE file_id = ?", arguments: [fileID])
     }
 }
