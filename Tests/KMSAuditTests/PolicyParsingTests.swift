@@ -150,11 +150,23 @@ enum PolicyFixtures {
 
     @Test func statementErrorNamesTheStatement() {
         #expect(throws: PolicyParseError.statement(index: 1, sid: "Second",
-                                                   reason: "Effect must be \"Allow\" or \"Deny\", not \"allow\"")) {
+                                                   reason: "Effect must be \"Allow\" or \"Deny\", not \"Grant\"")) {
             try PolicyFixtures.policy(statements:
                 #"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#,
-                #"{"Sid":"Second","Effect":"allow","Principal":"*","Action":"kms:*","Resource":"*"}"#)
+                #"{"Sid":"Second","Effect":"Grant","Principal":"*","Action":"kms:*","Resource":"*"}"#)
         }
+    }
+
+    @Test func effectCaseIsNotSignificant() throws {
+        let p = try PolicyFixtures.policy(statements: #"{"Effect":"deny","Principal":"*","Action":"kms:*","Resource":"*"}"#)
+        #expect(p.statements[0].effect == .deny)
+    }
+
+    @Test func eventNamesMapToPolicyActions() {
+        #expect(RequestContext.policyActions(forEventName: "Decrypt") == ["kms:Decrypt"])
+        #expect(RequestContext.policyActions(forEventName: "ReEncrypt") == ["kms:ReEncryptFrom", "kms:ReEncryptTo"])
+        #expect(RequestContext.normalizedAction("KMS:GenerateDataKey") == "kms:GenerateDataKey")
+        #expect(RequestContext.normalizedAction("kms:CreateGrant") == "kms:CreateGrant")
     }
 
     @Test func oversizedTextIsRefusedUnread() {
@@ -162,6 +174,25 @@ enum PolicyFixtures {
         #expect(throws: PolicyParseError.tooLarge(bytes: KeyPolicy.maxTextBytes + 1, limit: KeyPolicy.maxTextBytes)) {
             try KeyPolicy(json: big)
         }
+    }
+
+    @Test func hostileTextFailsCleanly() {
+        // Deep nesting inside a condition value: refused with an error, not a crash.
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: PolicyParseError.self) {
+            try KeyPolicy(json: #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringLike":{"kms:ViaService":"# + deep + "}}}]}")
+        }
+        #expect(throws: PolicyParseError.self) { try KeyPolicy(json: "") }
+        #expect(throws: PolicyParseError.self) { try KeyPolicy(json: #"{"Policy": "{\"Policy\": 1}"}"#) }
+    }
+
+    @Test func pathologicalWildcardStaysFast() {
+        let pattern = String(repeating: "*a", count: 200) + "b"
+        let text = String(repeating: "a", count: 5_000)
+        #expect(!Wildcard.matches(pattern, text))
+        #expect(Wildcard.matches("rds.*.amazonaws.com", "rds.us-east-1.amazonaws.com"))
+        #expect(Wildcard.matches("a?c*", "abc"))
+        #expect(!Wildcard.matches("a?c", "ac"))
     }
 
     @Test func awsDefaultPolicyGivesTheAccountKmsStar() {

@@ -113,9 +113,9 @@ public struct PolicyPrincipalReference: Hashable, Sendable {
 extension KeyPolicy {
     /// Every principal the policy names, statement by statement, in policy order.
     public var principalReferences: [PolicyPrincipalReference] {
-        statements.flatMap { s in
+        statements.enumerated().flatMap { i, s in
             s.principals.map {
-                PolicyPrincipalReference(statementIndex: s.index, sid: s.sid, effect: s.effect,
+                PolicyPrincipalReference(statementIndex: i, sid: s.sid, effect: s.effect,
                                          isNotPrincipal: s.isNotPrincipal, principal: $0)
             }
         }

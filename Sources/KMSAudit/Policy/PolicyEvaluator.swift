@@ -13,15 +13,16 @@ public enum PolicyEvaluator {
     public static func evaluate(_ policy: KeyPolicy, _ ctx: RequestContext) -> PolicyDecision {
         var allows: [StatementMatch] = [], denies: [StatementMatch] = []
         var unknown: [NotEvaluableStatement] = []
-        for s in policy.statements {
+        // Positions, not `PolicyStatement.index`, so an edited statement list still reports truly.
+        for (i, s) in policy.statements.enumerated() {
             switch verdict(s, ctx) {
             case .notApplicable:
                 continue
             case .applies(let kind):
-                let m = StatementMatch(statementIndex: s.index, sid: s.sid, effect: s.effect, match: kind)
+                let m = StatementMatch(statementIndex: i, sid: s.sid, effect: s.effect, match: kind)
                 if s.effect == .allow { allows.append(m) } else { denies.append(m) }
             case .unknown(let kind, let reasons):
-                unknown.append(NotEvaluableStatement(statementIndex: s.index, sid: s.sid, effect: s.effect,
+                unknown.append(NotEvaluableStatement(statementIndex: i, sid: s.sid, effect: s.effect,
                                                      match: kind, reasons: reasons))
             }
         }

@@ -5,7 +5,7 @@ import Foundation
 /// `Principal`/`NotPrincipal`, `Action`/`NotAction` and `Resource`/`NotResource` are each
 /// stored as a list plus a flag saying which of the pair was used.
 public struct PolicyStatement: Hashable, Sendable {
-    public enum Effect: String, Hashable, Sendable {
+    public enum Effect: String, Hashable, Sendable, CaseIterable {
         case allow = "Allow"
         case deny = "Deny"
     }
@@ -65,7 +65,9 @@ extension PolicyStatement {
             sid = s
         }
         guard let effectText = obj["Effect"] as? String else { throw fail("Effect is missing or not a string", sid: sid) }
-        guard let effect = Effect(rawValue: effectText) else {
+        // Case-insensitive: KMS would refuse a policy it could not read, so accepting `allow`
+        // can only matter if KMS accepted it too, and then it meant Allow.
+        guard let effect = Effect.allCases.first(where: { $0.rawValue.lowercased() == effectText.lowercased() }) else {
             throw fail("Effect must be \"Allow\" or \"Deny\", not \"\(effectText)\"", sid: sid)
         }
 

@@ -56,6 +56,14 @@ public struct RequestContext: Hashable, Sendable {
         return prefix.lowercased() == "kms" ? "kms" + action[colon...] : action
     }
 
+    /// The policy actions a CloudTrail event name is checked against. They are the event name
+    /// with `kms:` except `ReEncrypt`, which KMS authorises as `kms:ReEncryptFrom` on the source
+    /// key and `kms:ReEncryptTo` on the destination key (both when they are the same key).
+    public static func policyActions(forEventName name: String) -> [String] {
+        let action = normalizedAction(name)
+        return action.lowercased() == "kms:reencrypt" ? ["kms:ReEncryptFrom", "kms:ReEncryptTo"] : [action]
+    }
+
     /// The account field (5th) of an ARN, when it is a 12-digit account id; or a bare id.
     static func account(ofArn arn: String) -> String? {
         if PolicyPrincipal.isAccountID(arn) { return arn }
