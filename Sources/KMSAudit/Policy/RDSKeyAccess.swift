@@ -16,8 +16,7 @@ public struct RDSKeyUser: Hashable, Sendable {
 
     /// An AWS service acting as itself, e.g. `rds.amazonaws.com`.
     public static func service(_ name: String) -> RDSKeyUser {
-        var u = RDSKeyUser(principalArn: name, account: nil)
-        u.account = nil
+        var u = RDSKeyUser(principalArn: name)  // a service name carries no account
         u.servicePrincipal = name
         return u
     }
