@@ -20,6 +20,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v5-integrity") { db in
             try db.execute(sql: IntegritySchema.v5)
         }
+        migrator.registerMigration("v6-evaluations") { db in
+            try db.execute(sql: v6Evaluations)
+        }
         return migrator
     }
 
@@ -226,6 +229,40 @@ enum SchemaMigrations {
         finding_id INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
         event_id   TEXT NOT NULL,
         PRIMARY KEY (finding_id, event_id)
+    ) WITHOUT ROWID;
+    """
+
+    /// Policy evaluations that SQL cannot do, precomputed for KMS-002 and KMS-004.
+    static let v6Evaluations = """
+    CREATE TABLE key_use_evaluations (
+        event_id          TEXT PRIMARY KEY,
+        key_arn           TEXT NOT NULL,
+        principal         TEXT NOT NULL,
+        principal_account TEXT,
+        event_name        TEXT NOT NULL,
+        event_time        TEXT NOT NULL,
+        succeeded         INTEGER NOT NULL,
+        via_rds           INTEGER NOT NULL,
+        shared_event_id   TEXT,
+        category          TEXT NOT NULL CHECK (category IN ('cross-account', 'policy-drift', 'root-user',
+                              'root-delegation', 'not-named', 'not-evaluable', 'intended')),
+        policy_source     TEXT,
+        policy_from       TEXT,
+        decided_by        TEXT,
+        note              TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX key_use_evaluations_finding ON key_use_evaluations(key_arn, principal, category);
+
+    CREATE TABLE revocations (
+        event_id            TEXT PRIMARY KEY,
+        key_arn             TEXT NOT NULL,
+        event_name          TEXT NOT NULL,
+        event_time          TEXT NOT NULL,
+        principal           TEXT NOT NULL,
+        detail              TEXT NOT NULL DEFAULT '{}',
+        undone_at           TEXT,
+        undone_by_event_id  TEXT,
+        undone_by           TEXT
     ) WITHOUT ROWID;
     """
 }
