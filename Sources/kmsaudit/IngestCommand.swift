@@ -50,7 +50,7 @@ struct IngestCommand: ParsableCommand {
             storeAllSources: allSources, threads: threads)
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}
-        for failure in summary.failures {
+        for failure in summary.warnings.prefix(20) + summary.failures {
             FileHandle.standardError.write(Data(("kmsaudit: " + failure + "\n").utf8))
         }
         if json {

@@ -34,6 +34,7 @@ struct FileDecoder {
         var first: String?
         var last: String?
         var document: DocumentInput?
+        var rejected: [RejectedRecord] = []
         var read = try RecordReader.read(path: file.path, limits: limits) { ref in
             if ref.index == 0, ref.eventSource == nil {
                 // Perhaps a key policy or inventory file rather than an event.
@@ -63,7 +64,8 @@ struct FileDecoder {
             do {
                 event = try EventNormaliser.normalise(record.root, raw: ref.bytes, index: ref.index)
             } catch let invalid as EventNormaliser.Invalid {
-                throw InputError.record(file: file.path, record: ref.index, offset: ref.offset, reason: invalid.reason)
+                rejected.append(RejectedRecord(index: ref.index, offset: ref.offset, reason: invalid.reason, raw: Array(ref.bytes)))
+                return
             }
             tally.countStored(slot)
             if first == nil || event.eventTime < first! { first = event.eventTime }
@@ -77,7 +79,7 @@ struct FileDecoder {
         if !chunk.isEmpty { guard handoff.put(chunk) else { throw Cancelled() } }
         if document != nil { read.records = 0 }
         return DecodedFile(read: read, sourceCounts: tally.summary, firstEventTime: first, lastEventTime: last,
-                           document: document)
+                           document: document, rejected: rejected)
     }
 
     private func parse(_ ref: RecordRef, _ file: DiscoveredFile) throws -> JSONTape {

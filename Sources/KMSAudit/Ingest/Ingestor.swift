@@ -46,11 +46,11 @@ public final class Ingestor {
             try db.execute(sql: """
                 UPDATE ingest_runs SET finished_at = ?, status = ?, files_seen = ?, files_read = ?,
                     files_unchanged = ?, files_failed = ?, files_skipped = ?, records_read = ?,
-                    events_stored = ?, duplicates = ?, clashes = ? WHERE id = ?
+                    events_stored = ?, duplicates = ?, clashes = ?, records_rejected = ? WHERE id = ?
                 """, arguments: [TimeFormats.canonical(Date()), summary.filesFailed > 0 ? "partial" : "ok",
                                  summary.filesSeen, summary.filesRead, summary.filesUnchanged, summary.filesFailed,
                                  summary.filesSkipped, summary.recordsRead, summary.eventsStored,
-                                 summary.duplicates, summary.clashes, summary.runID])
+                                 summary.duplicates, summary.clashes, summary.recordsRejected, summary.runID])
         }
         progress.clear()
         return summary
@@ -152,6 +152,17 @@ public final class Ingestor {
                             """, arguments: [fileID, document.kind.rawValue, document.keyARN, document.account,
                                              document.region, String(decoding: document.content, as: UTF8.self)])
                     }
+                    for r in decoded.rejected {
+                        try db.execute(sql: """
+                            INSERT INTO rejected_records (file_id, record_index, byte_offset, reason, raw) VALUES (?,?,?,?,?)
+                            """, arguments: [fileID, r.index, r.offset, r.reason, String(decoding: r.raw, as: UTF8.self)])
+                        summary.warnings.append(InputError.record(file: file.path, record: r.index, offset: r.offset,
+                                                                  reason: r.reason + " (record kept in rejected_records)").description)
+                    }
+                    entry.recordsRejected = decoded.rejected.count
+                    entry.error = decoded.rejected.first.map {
+                        InputError.record(file: file.path, record: $0.index, offset: $0.offset, reason: $0.reason)
+                    }
                     try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
                     for count in decoded.sourceCounts {
                         try db.execute(sql: "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)",
@@ -170,6 +181,7 @@ public final class Ingestor {
             summary.eventsStored += entry.eventsStored
             summary.duplicates += entry.duplicates
             summary.clashes += entry.clashes
+            summary.recordsRejected += entry.recordsRejected
         } catch let error as InputError {
             try db.execute(sql: "ROLLBACK")
             try fail(file, error, previous: previous, db: db, summary: &summary, now: now)

@@ -44,7 +44,8 @@ enum SchemaMigrations {
         records_read    INTEGER NOT NULL DEFAULT 0,
         events_stored   INTEGER NOT NULL DEFAULT 0,
         duplicates      INTEGER NOT NULL DEFAULT 0,
-        clashes         INTEGER NOT NULL DEFAULT 0
+        clashes         INTEGER NOT NULL DEFAULT 0,
+        records_rejected INTEGER NOT NULL DEFAULT 0
     );
 
     CREATE TABLE files (
@@ -70,6 +71,7 @@ enum SchemaMigrations {
         duplicates       INTEGER NOT NULL DEFAULT 0,
         clashes          INTEGER NOT NULL DEFAULT 0,
         other_records    INTEGER NOT NULL DEFAULT 0,
+        records_rejected INTEGER NOT NULL DEFAULT 0,
         first_event_time TEXT,
         last_event_time  TEXT,
         ingest_run_id    INTEGER REFERENCES ingest_runs(id),
@@ -120,6 +122,15 @@ enum SchemaMigrations {
     );
     CREATE INDEX event_duplicates_event ON event_duplicates(event_id);
     CREATE INDEX event_duplicates_file  ON event_duplicates(file_id);
+
+    CREATE TABLE rejected_records (
+        file_id      INTEGER NOT NULL REFERENCES files(id),
+        record_index INTEGER NOT NULL,
+        byte_offset  INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        raw          TEXT NOT NULL,
+        PRIMARY KEY (file_id, record_index)
+    ) WITHOUT ROWID;
 
     CREATE TABLE source_counts (
         file_id      INTEGER NOT NULL REFERENCES files(id),
