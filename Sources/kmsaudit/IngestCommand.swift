@@ -41,6 +41,12 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    func validate() throws {
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no such file or folder: \(path)")
+        }
+    }
+
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
         let db = try AuditDatabase(path: database.db)
