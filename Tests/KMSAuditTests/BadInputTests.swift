@@ -77,8 +77,8 @@ import Testing
 
     @Test func notJSON() throws {
         let r = try ingestBeside("notes.json") { url in try TestSupport.write("this is not JSON\n", to: url) }
-        try expectFailed(r, kind: "json")
-        #expect(r.summary.failures[0].contains("byte 0"))
+        try expectFailed(r, kind: "shape")
+        #expect(r.summary.failures[0].contains("not an object or array"))
     }
 
     @Test func emptyFile() throws {
@@ -107,7 +107,7 @@ import Testing
             try Data(bytes).write(to: url)
         }
         try expectFailed(r, kind: "utf8")
-        #expect(r.summary.failures[0].contains("byte 66"))
+        #expect(r.summary.failures[0].contains("byte 77"))
     }
 
     @Test func byteOrderMarkIsAccepted() throws {
@@ -181,7 +181,7 @@ import Testing
 
     @Test func gzipBombStopsAtTheLimit() throws {
         let r = try ingestBeside("bomb.json.gz", limits: ReaderLimits(maxInflatedBytes: 64 << 20)) { url in
-            try shell("{ printf '{\"Records\":[{\"eventID\":\"x\",\"a\":\"'; head -c 268435456 /dev/zero | tr '\\0' ' '; } | gzip -1 > '\(url.path)'")
+            try shell("{ printf '{\"Records\":['; head -c 268435456 /dev/zero | tr '\\0' ' '; } | gzip -1 > '\(url.path)'")
         }
         try expectFailed(r, kind: "inflated-too-large")
     }
@@ -197,7 +197,7 @@ import Testing
         #expect(result.status == 3)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(lines.contains { $0.contains("bad1.json") && $0.contains("not valid JSON at byte 0") })
+        #expect(lines.contains { $0.contains("bad1.json") && $0.contains("not a CloudTrail file") })
         #expect(lines.contains { $0.contains("bad2.json.gz") && $0.contains("gzip") })
         #expect(result.stdout.contains("1 skipped"))
         #expect(result.stdout.contains("2 failed"))

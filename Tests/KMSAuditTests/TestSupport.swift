@@ -46,7 +46,7 @@ enum TestSupport {
     }
 
     static func batch(_ records: [[String: Any]]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: ["Records": records])
+        try JSONSerialization.data(withJSONObject: ["Records": records], options: [.sortedKeys])
     }
 
     struct ProcessResult {

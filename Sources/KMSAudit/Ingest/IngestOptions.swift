@@ -6,6 +6,9 @@ public struct IngestOptions: Sendable {
     public var storeAllSources: Bool
     /// Decoding threads; the writer is one more.
     public var threads: Int
+    /// Files never treated as input (the database itself and its -wal, -shm and .lock files,
+    /// which often sit beside the logs).
+    public var excludedPaths: Set<String> = []
 
     public init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false, threads: Int = 2) {
         self.paths = paths

@@ -21,7 +21,9 @@ public final class Ingestor {
 
     public func run() throws -> IngestSummary {
         let started = Date()
+        let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { InputDiscovery.absolute(database.path + $0) })
         let discovered = try InputDiscovery.discover(options.paths)
+            .filter { !own.contains($0.path) && !options.excludedPaths.contains($0.path) }
         var summary = IngestSummary(runID: 0)
         summary.filesSeen = discovered.count
 
