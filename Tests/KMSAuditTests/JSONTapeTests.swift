@@ -124,8 +124,9 @@ struct JSONTapeTests {
             ("[1}", 2, "expected ',' or ']'"),
             (#"{"a":1]"#, 6, "expected ',' or '}'"),
             (#""abc"#, 4, "unterminated string"),
-            (#"{"a":tru}"#, 5, "invalid literal"),
-            ("nul", 0, "invalid literal"),
+            (#"{"a":tru}"#, 8, "invalid literal"),
+            ("nul", 3, "unexpected end of input"),
+            ("[nulL]", 4, "invalid literal"),
             ("{} x", 3, "unexpected data after the value"),
             ("{}{}", 2, "unexpected data after the value"),
             (#""\x""#, 2, "invalid escape"),
@@ -147,7 +148,8 @@ struct JSONTapeTests {
         #expect(tapeError([0x22, 0xC0, 0xAF, 0x22]) == JSONTapeError(offset: 1, reason: "invalid UTF-8"))        // overlong '/'
         #expect(tapeError([0x22, 0x61, 0xED, 0xA0, 0x80, 0x22]) == JSONTapeError(offset: 2, reason: "invalid UTF-8"))  // surrogate
         #expect(tapeError([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]) == JSONTapeError(offset: 1, reason: "invalid UTF-8"))  // > U+10FFFF
-        #expect(tapeError([0x22, 0xE2, 0x82]) == JSONTapeError(offset: 1, reason: "invalid UTF-8"))                     // cut short
+        #expect(tapeError([0x22, 0xE2, 0x82]) == JSONTapeError(offset: 3, reason: "unterminated string"))               // cut short
+        #expect(tapeError([0x22, 0xE2, 0x41]) == JSONTapeError(offset: 1, reason: "invalid UTF-8"))
         #expect(tapeError([0x7B, 0xFF]) == JSONTapeError(offset: 1, reason: "expected a string key"))
     }
 
@@ -177,5 +179,75 @@ struct JSONTapeTests {
             }
             #expect(sources == expected.eventSources, "\(name)")
         }
+    }
+}
+
+/// The splitter and the tape are two independent validators of the same grammar: on thousands of
+/// randomly damaged copies of a real record they must agree on what is valid and where it breaks.
+@Suite("Reading: splitter and tape agree")
+struct ReadingDifferentialTests {
+    /// SplitMix64: a fixed seed makes the run reproducible.
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    }
+
+    @Test func mutatedRealRecords() throws {
+        let originals = [try ReadingFixtures.bytes("test-disable-key-json.log"),
+                         Array(try ReadingFixtures.bytes("lookup-events.decoded.txt").split(separator: 0x0A)[3])]
+        let interesting: [UInt8] = Array(#"{}[]":,\u0e.-+ tfn"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF, 0x0A]
+        var rng = Rng(state: 20_240_911)
+        var accepted = 0, rejected = 0
+        for iteration in 0..<3000 {
+            var b = originals[iteration % originals.count]
+            for _ in 0...rng.below(3) {
+                let i = rng.below(b.count)
+                switch rng.below(6) {
+                case 0, 1: b[i] = interesting[rng.below(interesting.count)]
+                case 2: b[i] = UInt8(truncatingIfNeeded: rng.next())
+                case 3: b.remove(at: i)
+                case 4: b.insert(interesting[rng.below(interesting.count)], at: i)
+                default: b.removeLast(rng.below(min(8, b.count)))
+                }
+                if b.isEmpty { break }
+            }
+            let chunk = 1 + rng.below(300)
+            var splitterRecords: [ReadRecord] = []
+            var splitterError: InputError?
+            do { splitterRecords = try splitInChunks(b, chunkSize: chunk).1 } catch let e as InputError { splitterError = e }
+            var tape: JSONTape?
+            var tapeError: JSONTapeError?
+            do { tape = try JSONTape(parsing: b) } catch let e as JSONTapeError { tapeError = e }
+            let label = "iteration \(iteration), chunk \(chunk)"
+            switch splitterError {
+            case nil:
+                accepted += 1
+                if splitterRecords.count == 1 {
+                    #expect(tape?.root.kind == .object, "\(label)")
+                    #expect(tape.map { Array($0.root.rawText.utf8) } == splitterRecords.first?.bytes, "\(label)")
+                } else {
+                    #expect(tapeError?.reason == "unexpected data after the value", "\(label)")
+                }
+            case .json(_, let offset, _)?, .utf8(_, let offset)?:
+                rejected += 1
+                #expect(tapeError?.offset == Int(offset), "\(label): splitter \(String(describing: splitterError)), tape \(String(describing: tapeError))")
+            case .shape?:
+                rejected += 1
+                #expect(tapeError != nil || tape?.root.kind != .object, "\(label)")
+            case .empty?:
+                #expect(tapeError?.reason == "empty input", "\(label)")
+            default:
+                Issue.record("\(label): unexpected \(String(describing: splitterError))")
+            }
+        }
+        // The mutations must exercise both outcomes to mean anything.
+        #expect(accepted > 100 && rejected > 1000)
     }
 }

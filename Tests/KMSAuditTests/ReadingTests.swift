@@ -257,6 +257,15 @@ struct ReadingBadInputTests {
         #expect(!reason.isEmpty && reason != "truncated")
     }
 
+    @Test func garbageAfterTheLastMemberAndEmptyGzip() {
+        guard case .gzip(_, let offset, let reason)? = error("trailing-garbage.json.gz") else {
+            Issue.record("expected a gzip error"); return
+        }
+        #expect(reason == "incorrect header check")
+        #expect(offset > 8603 && offset <= 8611)   // in the garbage after the 8603-byte member
+        #expect(error("empty-content.json.gz") == .empty(file: ReadingFixtures.path("empty-content.json.gz")))
+    }
+
     @Test func garbageBinaryIsNotJSON() {
         let e = error("garbage.bin")
         #expect(e == .json(file: ReadingFixtures.path("garbage.bin"), offset: 0, reason: "unexpected character 0x0"))

@@ -125,7 +125,8 @@ final class JSONSplitter {
     private var recStartInChunk: UnsafePointer<UInt8>?
     private var buffered = 0
     private var recBuf: UnsafeMutablePointer<UInt8>?
-    private var recCap = 0
+    /// Capacity of the record buffer: what a straddling record costs in memory (<= maxRecordBytes).
+    private(set) var recCap = 0
     private var esStart = 0
     private var esEnd = 0
     private var esValid = false

@@ -173,7 +173,9 @@ public final class JSONTape {
             case 0x74, 0x66, 0x6E:
                 let (word, kind): (StaticString, UInt8) = c == 0x74 ? ("true", TapeNode.trueValue) : c == 0x66 ? ("false", TapeNode.falseValue) : ("null", TapeNode.null)
                 let n = word.utf8CodeUnitCount
-                guard end - p >= n, memcmp(p, word.utf8Start, n) == 0 else { throw err(p, "invalid literal") }
+                for k in 1..<n where p + k >= end || p[k] != word.utf8Start[k] {
+                    throw err(p + k, p + k >= end ? "unexpected end of input" : "invalid literal")  // first wrong byte
+                }
                 _ = append(kind, p - start, p - start + n)
                 p += n
             default:
@@ -243,7 +245,8 @@ public final class JSONTape {
                 p += 1
             } else {
                 let n = UTF8Validator.sequenceLength(p, end)
-                if n <= 0 { throw JSONTapeError(offset: p - start, reason: "invalid UTF-8") }
+                if n < 0 { throw JSONTapeError(offset: end - start, reason: "unterminated string") }
+                if n == 0 { throw JSONTapeError(offset: p - start, reason: "invalid UTF-8") }
                 p += n
             }
         }

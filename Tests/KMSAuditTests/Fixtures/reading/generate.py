@@ -143,3 +143,7 @@ open("lookup-events-missing.json", "w").write(json.dumps({"Events": [{"EventId":
 broken = json.dumps({"Events": [{"EventId": "1", "CloudTrailEvent": '{"eventSource":"kms.amazonaws.com","x":}'}]})
 open("lookup-events-broken.json", "w").write(broken)
 open("lookup-events-broken.offset.txt", "w").write(str(broken.index('{\\"eventSource')) + "\n")
+
+# 12. Gzip edge cases: non-zero garbage after the last member; a gzip of nothing.
+open("trailing-garbage.json.gz", "wb").write(kms + b"GARBAGE!")
+open("empty-content.json.gz", "wb").write(gz(b""))
