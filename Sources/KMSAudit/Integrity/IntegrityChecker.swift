@@ -539,7 +539,7 @@ private struct Checker {
                 objectKey: newest.key, digestID: newest.id, account: key.account, region: key.region, trail: key.trail,
                 hour: UTCClock.hourText(newest.start),
                 detail: ["last_digest_end": UTCClock.text(newest.end), "window_end": UTCClock.text(reference),
-                         "next_expected": next ?? ""],
+                         "hours_silent": (reference - newest.end) / 3600, "next_expected": next ?? ""],
                 reason: "the digest chain of trail \(key.trail ?? "?") ends at \(UTCClock.text(newest.end)) (validation off, trail stopped, or newest digests deleted; next expected \(next ?? "?"))",
                 windowed: false))
         }
