@@ -2,6 +2,7 @@ import Crypto
 import _CryptoExtras
 import Foundation
 import GRDB
+import Testing
 @testable import KMSAudit
 
 /// Builds a small real CloudTrail trail on disk the way CloudTrail writes it: gzip log files
@@ -173,27 +174,25 @@ struct IntegrityTrail {
 
     // MARK: Into a database
 
-    /// Records every file of the trail in a fresh database the way ingest does: the `files`
-    /// ledger with each file's uncompressed SHA-256, and digests parsed into their tables.
+    /// Ingests the trail into a fresh database with the real ingest (`Ingestor`), then stores
+    /// each digest file it recorded through `DigestParser`/`DigestStore` where ingest has not
+    /// done so itself (the same call ingest makes once it is wired in).
     func ingest() throws -> AuditDatabase {
         let path = root.appendingPathComponent("audit.sqlite").path
         let database = try AuditDatabase(path: path)
-        let discovered = try InputDiscovery.discover([root.appendingPathComponent("AWSLogs").path])
+        let options = IngestOptions(paths: [root.appendingPathComponent("AWSLogs").path], threads: 1)
+        _ = try Ingestor(database: database, options: options, progress: ProgressLine(quiet: true)).run()
         try database.queue.write { db in
-            try db.execute(sql: "INSERT INTO ingest_runs (started_at, tool_version, arguments) VALUES ('2024-10-22T00:00:00Z', 'test', '[]')")
-            let runID = db.lastInsertedRowID
-            for file in discovered {
-                let content = try Self.gunzip(Array(Data(contentsOf: URL(fileURLWithPath: file.path))))
-                var entry = FilesLedger.Entry(file: file, status: "ok")
-                entry.format = file.kind == .digest ? "digest" : "cloudtrail"
-                entry.contentSHA256 = DigestHex.sha256(content)
-                entry.contentBytes = Int64(content.count)
-                entry.gzip = true
-                let id = try FilesLedger.upsert(db, entry, runID: runID, now: "2024-10-22T00:00:00Z")
-                if file.kind == .digest {
-                    let digest = try DigestParser.parse(content: content, objectKey: file.objectKey)
-                    try DigestStore.insert(db, fileID: id, digest: digest, contentSHA256: entry.contentSHA256!)
-                }
+            let pending = try Row.fetchAll(db, sql: """
+                SELECT f.id, f.path, f.object_key, f.content_sha256 FROM files f
+                WHERE f.kind = 'digest' AND f.status = 'ok'
+                  AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.file_id = f.id)
+                """)
+            for row in pending {
+                let whole = try RecordReader.readWhole(path: row["path"], maxBytes: 64 << 20)
+                #expect(whole.contentSHA256 == row["content_sha256"] as String?)
+                let digest = try DigestParser.parse(content: whole.content, objectKey: row["object_key"])
+                try DigestStore.insert(db, fileID: row["id"], digest: digest, contentSHA256: row["content_sha256"])
             }
         }
         return database

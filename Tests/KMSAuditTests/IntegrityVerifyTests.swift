@@ -62,6 +62,29 @@ import _CryptoExtras
         #expect(s.logFiles.failed == 1)
     }
 
+    @Test func filesIngestRefusesAreStillJudged() throws {
+        let trail = try IntegrityTrail()
+        defer { trail.remove() }
+        // A changed byte that breaks the JSON: ingest fails on it, its hash still shows the change.
+        let broken = trail.logKeys[3][0]
+        var content = try trail.read(broken)
+        content[0] = UInt8(ascii: "[")
+        try trail.write(content, gzipped: true, to: broken)
+        // A truncated gzip: nothing to hash, the delivered file is not in the evidence.
+        let truncated = trail.logKeys[3][2]
+        let gz = try Data(contentsOf: trail.url(truncated))
+        try gz.prefix(gz.count / 2).write(to: trail.url(truncated))
+
+        let (s, database) = try trail.verify()
+        let failed = try database.queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE status = 'failed'")
+        }
+        #expect(failed == 2)
+        #expect(s.problems("tampered").map(\.objectKey) == [broken], "\(s.problemLines)")
+        #expect(s.problems("missing").map(\.objectKey) == [truncated], "\(s.problemLines)")
+        #expect(s.problems.count == 2)
+    }
+
     @Test func deletedLogFileIsMissing() throws {
         let trail = try IntegrityTrail()
         defer { trail.remove() }
@@ -183,7 +206,7 @@ import _CryptoExtras
         content.insert(UInt8(ascii: " "), at: content.count - 1)
         try trail.write(content, gzipped: true, to: trail.logKeys[0][0])
         try trail.delete(trail.logKeys[3][1])
-        try trail.write(Array("{\"Records\":[]}".utf8), gzipped: true,
+        try trail.write(Array("{\"Records\":[\(IntegrityTrail.records[3])]}".utf8), gzipped: true,
                         to: IntegrityTrail.logKey(delivered: UTCClock.epoch("2024-10-21T13:20:00Z")!, unique: "added"))
         try trail.delete(trail.digestKeys[2])
         let (_, database) = try trail.verify(window: ("2024-10-21T08:00:00Z", nil))

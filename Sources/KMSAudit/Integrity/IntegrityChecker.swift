@@ -93,6 +93,7 @@ public enum IntegrityChecker {
 
 private struct LogFileRow {
     var id: Int64
+    var path: String
     var key: String?
     var account: String?
     var region: String?
@@ -178,12 +179,12 @@ private struct Checker {
 
     mutating func load(_ db: Database) throws {
         let logCursor = try Row.fetchCursor(db, sql: """
-            SELECT id, object_key, account, region, delivered_at, status, content_sha256, error
+            SELECT id, path, object_key, account, region, delivered_at, status, content_sha256, error
             FROM files WHERE kind = 'log' ORDER BY object_key, id
             """)
         while let r = try logCursor.next() {
             let key: String? = r["object_key"]
-            logs.append(LogFileRow(id: r["id"], key: key, account: r["account"], region: r["region"],
+            logs.append(LogFileRow(id: r["id"], path: r["path"], key: key, account: r["account"], region: r["region"],
                                    deliveredAt: (r["delivered_at"] as String?).flatMap(UTCClock.epoch),
                                    status: r["status"], contentSHA256: (r["content_sha256"] as String?)?.lowercased(),
                                    error: r["error"]))
@@ -263,10 +264,16 @@ private struct Checker {
                 if listed.isEmpty {
                     row.kind = "not-verifiable"; row.status = "not-verifiable"
                     row.reason = "not read (\(log.status)): no content hash"
+                } else if let actual = Self.contentSHA256(path: log.path), !listed.contains(where: { $0.hash == actual }) {
+                    // Ingest refused it (bad JSON, say), but it still inflates: its hash tells.
+                    row.kind = "tampered"; row.status = "failed"; row.digestID = listed[0].digestID
+                    row.detail = ["expected_sha256": listed[0].hash, "actual_sha256": actual, "digest": digestKeys.first ?? "",
+                                  "ingest_error": log.error ?? log.status]
+                    row.reason = "content differs from what the digest recorded, and ingest failed on it: \(log.error ?? log.status)"
                 } else {
                     row.aspect = "listing"; row.kind = "missing"; row.status = "failed"
-                    row.detail = ["reason": "unreadable", "error": log.error ?? log.status, "digest": digestKeys.first ?? ""]
-                    row.reason = "listed in a digest but could not be read: \(log.error ?? log.status)"
+                    row.detail = ["reason": "not-ingested", "error": log.error ?? log.status, "digest": digestKeys.first ?? ""]
+                    row.reason = "listed in a digest, present, but not ingested: \(log.error ?? log.status)"
                 }
                 rows.append(row)
                 continue
@@ -305,6 +312,14 @@ private struct Checker {
                 detail: ["reason": "absent", "digest": digest?.key ?? "", "expected_sha256": first.hash],
                 reason: "listed in digest \(digest?.key ?? "?") but absent locally"))
         }
+    }
+
+    /// The uncompressed SHA-256 of a file ingest did not hash (it failed), streaming; nil when
+    /// it cannot be inflated.
+    static func contentSHA256(path: String) -> String? {
+        guard let source = try? GzipByteSource(path: path, maxContentBytes: Int64.max) else { return nil }
+        do { while try source.next() != nil {} } catch { return nil }
+        return source.contentSHA256()
     }
 
     /// A digest window holds `t` and another (or the same) holds `t + slack`: whichever digest
