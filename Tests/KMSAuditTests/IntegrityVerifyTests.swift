@@ -209,29 +209,40 @@ import _CryptoExtras
         try trail.write(Array("{\"Records\":[\(IntegrityTrail.records[3])]}".utf8), gzipped: true,
                         to: IntegrityTrail.logKey(delivered: UTCClock.epoch("2024-10-21T13:20:00Z")!, unique: "added"))
         try trail.delete(trail.digestKeys[2])
-        let (_, database) = try trail.verify(window: ("2024-10-21T08:00:00Z", nil))
+        let database = try trail.ingest()
 
-        let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/KMSAudit/Rules/Builtin").standardized
-        var found: [String: [Row]] = [:]
-        try database.queue.read { db in
-            for id in ["LOG-001", "LOG-002", "LOG-003", "LOG-004", "LOG-005"] {
-                let sql = try String(contentsOf: rules.appendingPathComponent("\(id).sql"), encoding: .utf8)
-                #expect(sql.hasPrefix("-- id: \(id)\n"))
-                found[id] = try Row.fetchAll(db, sql: sql)
-            }
+        // The rules as `check` parses and runs them, after the integrity preparation.
+        var options = CheckOptions()
+        options.publicKeysPath = trail.publicKeysPath
+        let context = CheckContext(options: options, windowStart: "2024-10-21T08:00:00Z", windowEnd: "2024-10-21T16:00:00Z")
+        // Parsed from the rule folder (RuleCatalog.builtinFiles lists the embedded ones by hand).
+        let folder = TestSupport.packageRoot.appendingPathComponent("Sources/KMSAudit/Rules/Builtin")
+        let rules = try (1...5).map { n -> RuleDefinition in
+            let url = folder.appendingPathComponent("LOG-00\(n).sql")
+            return try RuleDefinition.parse(try String(contentsOf: url, encoding: .utf8), origin: url.path)
         }
-        #expect(found["LOG-001"]?.map { $0["resource"] as String? } == [trail.logKeys[0][0]])
-        #expect(found["LOG-001"]?.first?["severity"] as String? == "critical")
-        #expect(found["LOG-002"]?.map { $0["resource"] as String? } == [trail.logKeys[3][1]])
+        #expect(rules.map(\.id) == ["LOG-001", "LOG-002", "LOG-003", "LOG-004", "LOG-005"])
+        #expect(rules[3].severity.contains("critical when a digest signature does not verify"))
+        #expect(rules[3].severity.contains("the chain is broken"))
+        #expect(rules[0].remediation.contains("Object Lock"))
+        #expect(rules.allSatisfy { !$0.controls.isEmpty && !$0.explanation.isEmpty })
+        var found: [String: [FindingRow]] = [:]
+        try database.queue.write { db in
+            try IntegrityPreparation().prepare(db, context)
+            for rule in rules { found[rule.id] = try CheckRunner.execute(rule, db, context) }
+        }
+        #expect(found["LOG-001"]?.map(\.resource) == [trail.logKeys[0][0]])
+        #expect(found["LOG-001"]?.first?.severity == .critical)
+        #expect(found["LOG-002"]?.map(\.resource) == [trail.logKeys[3][1]])
         #expect(found["LOG-003"]?.count == 1)
-        #expect(found["LOG-004"]?.map { $0["resource"] as String? } == [trail.digestKeys[2]])
-        #expect(found["LOG-004"]?.first?["severity"] as String? == "high")
-        #expect(found["LOG-005"]?.first?["severity"] as String? == "medium")
+        #expect(found["LOG-004"]?.map(\.resource) == [trail.digestKeys[2]])
+        #expect(found["LOG-004"]?.first?.severity == .high)
+        // 08:00-10:00 before the first file: a gap; nothing after 15:01 until 16:00 is not "stopped".
+        #expect(found["LOG-005"]?.map(\.severity) == [.medium])
+        #expect(found["LOG-005"]?.first?.category == "coverage-gap")
         for (id, rows) in found {
             for row in rows {
-                let evidence = try #require(row["evidence"] as String?)
-                let object = try #require(try JSONSerialization.jsonObject(with: Data(evidence.utf8)) as? [String: Any], "\(id)")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(row.evidence.utf8)) as? [String: Any], "\(id)")
                 #expect(object["account"] as? String == IntegrityTrail.account, "\(id)")
                 #expect(object["region"] as? String == IntegrityTrail.region, "\(id)")
                 #expect(object["hour"] is String, "\(id)")

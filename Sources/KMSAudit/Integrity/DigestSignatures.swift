@@ -52,24 +52,46 @@ public enum DigestSignatures {
 }
 
 extension IntegrityChecker {
-    /// `kmsaudit verify` (and `check`/`audit`): runs the checks in one write transaction, using the
-    /// signatures given and any `digest-signatures.json` beside the ingested `AWSLogs/` folders
-    /// (the given ones win). Returns the summary and the side files read.
+    /// `kmsaudit verify`: runs the checks in one write transaction, using the signatures given
+    /// and any `digest-signatures.json` beside the ingested `AWSLogs/` folders (the given ones
+    /// win). Returns the summary and the side files read.
     public static func verify(database: AuditDatabase, publicKeys: PublicKeySet?, signatures: [String: String]?,
                               window: (start: String?, end: String?)) throws -> (IntegritySummary, [String]) {
         do {
             return try database.queue.write { db in
-                let side = try DigestSignatures.discover(db)
-                var all = side.signatures
-                for (key, hex) in signatures ?? [:] {
-                    all[DigestParser.objectKey(from: stripBucket(key))] = hex // the given ones win
-                }
-                let summary = try run(db, publicKeys: publicKeys,
-                                      signatures: signatures == nil && side.files.isEmpty ? nil : all, window: window)
-                return (summary, side.files)
+                let (all, files) = try collectSignatures(db, given: signatures)
+                return (try run(db, publicKeys: publicKeys, signatures: all, window: window), files)
             }
         } catch let error as DatabaseError {
             throw DatabaseFailure.sql(reason: error.message ?? "\(error)")
         }
+    }
+
+    /// The side files' signatures merged with the given ones (which win); nil when there are none.
+    static func collectSignatures(_ db: Database, given: [String: String]?) throws -> ([String: String]?, [String]) {
+        let side = try DigestSignatures.discover(db)
+        guard given != nil || !side.files.isEmpty else { return (nil, []) }
+        var all = side.signatures
+        for (key, hex) in given ?? [:] {
+            all[DigestParser.objectKey(from: stripBucket(key))] = hex
+        }
+        return (all, side.files)
+    }
+}
+
+/// The integrity checks as a step of `kmsaudit check`/`audit`, before the LOG-00x rules read
+/// `integrity_results`: `CheckRunner.preparations.append(IntegrityPreparation())`. Uses the
+/// check's window and its `--public-keys` / `--signatures` files.
+public struct IntegrityPreparation: RulePreparation {
+    public let name = "evidence-integrity"
+
+    public init() {}
+
+    public func prepare(_ db: Database, _ context: CheckContext) throws {
+        let keys = try context.options.publicKeysPath.map { try PublicKeySet.load(path: $0) }
+        let given = try context.options.signaturesPath.map { try DigestSignatures.load(path: $0) }
+        let (signatures, _) = try IntegrityChecker.collectSignatures(db, given: given)
+        _ = try IntegrityChecker.run(db, publicKeys: keys, signatures: signatures,
+                                     window: (context.windowStart, context.windowEnd))
     }
 }
