@@ -88,11 +88,18 @@ struct VerifyCommand: ParsableCommand {
             if let hour = p.hour { out += " [\(p.account ?? "?") \(p.region ?? "?") \(hour)]" }
             out += ": \(p.reason)\n"
         }
-        let digestsNV = s.notVerifiable.filter { $0.subject == "digest" }
-        for p in digestsNV.prefix(20) {
-            out += "not verifiable: \(p.objectKey ?? "-"): \(p.reason)\n"
+        // One line per digest that could not be verified, with its reasons.
+        var order: [String] = []
+        var reasons: [String: [String]] = [:]
+        for p in s.notVerifiable where p.subject == "digest" {
+            let key = p.objectKey ?? "-"
+            if reasons[key] == nil { order.append(key) }
+            reasons[key, default: []].append(p.reason)
         }
-        if digestsNV.count > 20 { out += "not verifiable: \(digestsNV.count - 20) more digests\n" }
+        for key in order.prefix(20) {
+            out += "not verifiable: \(key): \(reasons[key]!.joined(separator: "; "))\n"
+        }
+        if order.count > 20 { out += "not verifiable: \(order.count - 20) more digests\n" }
         let logsNV = s.notVerifiable.filter { $0.subject == "log" }
         if !logsNV.isEmpty {
             out += "not verifiable: \(logsNV.count) log file\(logsNV.count == 1 ? "" : "s") no digest covers"
