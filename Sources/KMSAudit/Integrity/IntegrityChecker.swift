@@ -167,6 +167,7 @@ private struct Checker {
     var chains: [ChainKey: [DigestRow]] = [:]
     /// Per account and region: sorted digest windows, for "does a digest cover this time".
     var windows: [AccountRegion: [(start: Int, end: Int)]] = [:]
+    var longestWindow: [AccountRegion: Int] = [:]
 
     init(publicKeys: PublicKeySet?, window: (start: String?, end: String?)) {
         self.publicKeys = publicKeys
@@ -222,7 +223,10 @@ private struct Checker {
                 chains[ChainKey(account: d.account, region: d.region, trail: d.trail), default: []].append(d)
             }
         }
-        for k in windows.keys { windows[k]!.sort { $0.start < $1.start } }
+        for k in windows.keys {
+            windows[k]!.sort { $0.start < $1.start }
+            longestWindow[k] = windows[k]!.map { $0.end - $0.start }.max()
+        }
 
         let unparsed = try Row.fetchCursor(db, sql: """
             SELECT f.id, f.object_key, f.status, f.error, f.account, f.region, f.delivered_at FROM files f
@@ -325,8 +329,22 @@ private struct Checker {
     /// A digest window holds `t` and another (or the same) holds `t + slack`: whichever digest
     /// the file's actual delivery fell into is here, so it should have been listed.
     func covered(_ ar: AccountRegion, _ t: Int) -> Bool {
-        guard let list = windows[ar] else { return false }
-        func holds(_ p: Int) -> Bool { list.contains { $0.start <= p && p < $0.end } }
+        guard let list = windows[ar], let longest = longestWindow[ar] else { return false }
+        // Sorted by start: binary search the last window starting at or before p, then look
+        // back no further than the longest window.
+        func holds(_ p: Int) -> Bool {
+            var lo = 0, hi = list.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if list[mid].start <= p { lo = mid + 1 } else { hi = mid }
+            }
+            var i = lo - 1
+            while i >= 0, list[i].start >= p - longest {
+                if p < list[i].end { return true }
+                i -= 1
+            }
+            return false
+        }
         return holds(t) && holds(t + IntegrityChecker.deliverySlack)
     }
 
