@@ -90,24 +90,28 @@ public final class Ingestor {
 
         let writer = try EventWriter(db)
         let now = TimeFormats.canonical(started)
+        let batch = CommitBatch(db)
+        defer { batch.abandon() }
         for (i, item) in work.enumerated() {
             scheduler.writerReached(i)
             let handoff = handoffs[i]
             if item.file.kind == .other {
                 _ = handoff.take()
                 summary.filesSkipped += 1
-                try inTransaction(db) {
-                    try FilesLedger.upsert(db, .init(file: item.file, status: "skipped"), runID: summary.runID, now: now)
-                }
+                try batch.file { try FilesLedger.upsert(db, .init(file: item.file, status: "skipped"), runID: summary.runID, now: now) }
+                try batch.commitIfDue(events: 0)
                 continue
             }
+            let before = summary.eventsStored
             try storeOne(item.file, previous: item.known, handoff: handoff, writer: writer, db: db,
-                         summary: &summary, now: now)
+                         batch: batch, summary: &summary, now: now)
+            try batch.commitIfDue(events: summary.eventsStored - before)
             doneBytes += item.file.size
             let elapsed = Date().timeIntervalSince(started)
             progress.update(Self.progressText(summary, done: i + 1, total: work.count, elapsed: elapsed,
                                               fraction: Double(doneBytes) / Double(totalBytes)))
         }
+        try batch.commit()
     }
 
     private struct Skipped: Error {}
@@ -115,9 +119,10 @@ public final class Ingestor {
     /// One file: its events and its ledger row commit together, or (bad input) nothing of it
     /// is kept and the ledger says why.
     private func storeOne(_ file: DiscoveredFile, previous: FilesLedger.Known?, handoff: FileHandoff,
-                          writer: EventWriter, db: Database, summary: inout IngestSummary, now: String) throws {
+                          writer: EventWriter, db: Database, batch: CommitBatch, summary: inout IngestSummary,
+                          now: String) throws {
         var entry = FilesLedger.Entry(file: file, status: "ok")
-        try db.execute(sql: "BEGIN IMMEDIATE")
+        try batch.beginFile()
         do {
             if let previous { try FilesLedger.forgetContent(db, fileID: previous.id) }
             let fileID = try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
@@ -179,7 +184,7 @@ public final class Ingestor {
                     throw error
                 }
             }
-            try db.execute(sql: "COMMIT")
+            try batch.endFile()
             if file.kind == .digest { summary.digestFiles += 1 }
             summary.filesRead += 1
             summary.recordsRead += entry.recordsRead
@@ -188,32 +193,19 @@ public final class Ingestor {
             summary.clashes += entry.clashes
             summary.recordsRejected += entry.recordsRejected
         } catch is FileDecoder.NotCloudTrail {
-            try db.execute(sql: "ROLLBACK")
+            try batch.undoFile()
             summary.filesSkipped += 1
             var skipped = FilesLedger.Entry(file: file, status: "skipped")
             skipped.kind = "other"
-            try inTransaction(db) { try FilesLedger.upsert(db, skipped, runID: summary.runID, now: now) }
+            try batch.file { try FilesLedger.upsert(db, skipped, runID: summary.runID, now: now) }
         } catch let error as InputError {
-            try db.execute(sql: "ROLLBACK")
-            try fail(file, error, previous: previous, db: db, summary: &summary, now: now)
-        } catch {
-            try? db.execute(sql: "ROLLBACK")
-            throw error
+            try batch.undoFile()
+            summary.filesFailed += 1
+            summary.failures.append(error.description)
+            var failed = FilesLedger.Entry(file: file, status: "failed")
+            failed.error = error
+            try batch.file { try FilesLedger.upsert(db, failed, runID: summary.runID, now: now) }
         }
-    }
-
-    private func fail(_ file: DiscoveredFile, _ error: InputError, previous: FilesLedger.Known?, db: Database,
-                      summary: inout IngestSummary, now: String) throws {
-        summary.filesFailed += 1
-        summary.failures.append(error.description)
-        var entry = FilesLedger.Entry(file: file, status: "failed")
-        entry.error = error
-        try inTransaction(db) { try FilesLedger.upsert(db, entry, runID: summary.runID, now: now) }
-    }
-
-    private func inTransaction(_ db: Database, _ body: () throws -> Void) throws {
-        try db.execute(sql: "BEGIN IMMEDIATE")
-        do { try body(); try db.execute(sql: "COMMIT") } catch { try? db.execute(sql: "ROLLBACK"); throw error }
     }
 
     static func progressText(_ s: IngestSummary, done: Int, total: Int, elapsed: Double, fraction: Double) -> String {
