@@ -41,6 +41,12 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    func validate() throws {
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no such file or folder: \(path)")
+        }
+    }
+
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
         let db = try AuditDatabase(path: database.db)
@@ -50,7 +56,7 @@ struct IngestCommand: ParsableCommand {
             storeAllSources: allSources, threads: threads)
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}
-        for failure in summary.failures {
+        for failure in summary.warnings.prefix(20) + summary.failures {
             FileHandle.standardError.write(Data(("kmsaudit: " + failure + "\n").utf8))
         }
         if json {

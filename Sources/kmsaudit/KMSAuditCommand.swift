@@ -14,7 +14,7 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [IngestCommand.self, SampleCommand.self]
+        subcommands: [IngestCommand.self, CheckCommand.self, RulesCommand.self, SampleCommand.self]
     )
 }
 
@@ -34,6 +34,10 @@ enum Main {
         } catch let error as InputError {
             fail(error.description, 3)
         } catch let error as DatabaseFailure {
+            fail(error.description, 2)
+        } catch let error as ConfigError {
+            fail(error.description, 2)
+        } catch let error as RuleFileError {
             fail(error.description, 2)
         } catch let error as UserFacingError {
             fail(error.message, error.status)

@@ -33,7 +33,22 @@ struct FileDecoder {
         chunk.reserveCapacity(chunkSize)
         var first: String?
         var last: String?
-        let read = try RecordReader.read(path: file.path, limits: limits) { ref in
+        var document: DocumentInput?
+        var rejected: [RejectedRecord] = []
+        var read = try RecordReader.read(path: file.path, limits: limits) { ref in
+            if ref.index == 0, ref.eventSource == nil {
+                // Perhaps a key policy or inventory file rather than an event.
+                let tape = try parse(ref, file)
+                if let kind = DocumentInput.kind(of: tape.root) {
+                    let place = DocumentInput.locate(path: file.path, kind: kind)
+                    document = DocumentInput(kind: kind, keyARN: place.keyARN, account: place.account,
+                                             region: place.region, content: Array(ref.bytes))
+                    return
+                }
+            }
+            if document != nil {
+                throw InputError.shape(file: file.path, reason: "a policy or inventory document followed by more records")
+            }
             var slot = tally.slot(for: ref.eventSource)
             var tape: JSONTape?
             if let source = ref.eventSource, source.contains(0x5C) {
@@ -49,7 +64,8 @@ struct FileDecoder {
             do {
                 event = try EventNormaliser.normalise(record.root, raw: ref.bytes, index: ref.index)
             } catch let invalid as EventNormaliser.Invalid {
-                throw InputError.record(file: file.path, record: ref.index, offset: ref.offset, reason: invalid.reason)
+                rejected.append(RejectedRecord(index: ref.index, offset: ref.offset, reason: invalid.reason, raw: Array(ref.bytes)))
+                return
             }
             tally.countStored(slot)
             if first == nil || event.eventTime < first! { first = event.eventTime }
@@ -61,7 +77,9 @@ struct FileDecoder {
             }
         }
         if !chunk.isEmpty { guard handoff.put(chunk) else { throw Cancelled() } }
-        return DecodedFile(read: read, sourceCounts: tally.summary, firstEventTime: first, lastEventTime: last)
+        if document != nil { read.records = 0 }
+        return DecodedFile(read: read, sourceCounts: tally.summary, firstEventTime: first, lastEventTime: last,
+                           document: document, rejected: rejected)
     }
 
     private func parse(_ ref: RecordRef, _ file: DiscoveredFile) throws -> JSONTape {

@@ -1,0 +1,3 @@
+-- id: KMS-003
+-- title: placeholder
+SELECT 'info' AS severity WHERE 0

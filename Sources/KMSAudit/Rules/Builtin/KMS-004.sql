@@ -1,0 +1,3 @@
+-- id: KMS-004
+-- title: placeholder
+SELECT 'info' AS severity WHERE 0
