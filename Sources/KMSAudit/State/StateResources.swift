@@ -484,6 +484,8 @@ extension StateBuild {
                 let s: SnapshotRecord
                 if let known = byARN(arn).last {
                     s = known
+                    // Seen only deleted: inventory is what says it existed.
+                    if known.createdEventID == nil { known.source = "inventory" }
                 } else {
                     s = SnapshotRecord(identifier: identifier, arn: arn, kind: kind, account: parts?.account ?? doc["account"],
                                        region: parts?.region ?? doc["region"], source: "inventory")

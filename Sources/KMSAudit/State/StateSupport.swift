@@ -38,7 +38,6 @@ enum StateJSON {
     static func int(_ d: [String: Any]?, _ key: String) -> Int? {
         guard let v = d?[key] else { return nil }
         if let s = v as? String { return Int(s) }
-        if v is Bool { return nil }
         if let n = v as? NSNumber { return n.intValue }
         return nil
     }
@@ -67,6 +66,12 @@ enum StateTime {
             return TimeFormats.canonical(Date(timeIntervalSince1970: n.doubleValue))
         }
         guard let s = value as? String, !s.isEmpty else { return nil }
+        // A 24-hour clock with a needless AM/PM ("Apr 12, 2021 18:58:30 PM", KMS's own docs):
+        // drop the marker, which TimeFormats would otherwise apply to hour 18.
+        if let r = s.range(of: #"\b(1[3-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [AP]M$"#, options: .regularExpression) {
+            let bare = String(s[..<r.upperBound].dropLast(3))
+            if let d = TimeFormats.parseAWSConsoleTime(bare) { return TimeFormats.canonical(d) }
+        }
         if let d = TimeFormats.parseAWSConsoleTime(s) { return TimeFormats.canonical(d) }
         // ISO-8601 with a fraction of other than three digits: drop the fraction.
         if let dot = s.firstIndex(of: "."), s.contains("T") {
