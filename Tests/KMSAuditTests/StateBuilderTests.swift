@@ -516,6 +516,78 @@ import Testing
         let stored = StateScenario.json(builds[1]["summary"]) as? [String: Any]
         #expect(stored?["databaseKeys"] as? Int == 1)
     }
+
+    // MARK: - Speed
+
+    /// 700,000 events shaped like a busy account (500,000 crypto calls on 200 keys, a third via
+    /// RDS; alias-only calls; RDS management and describe calls; grants), made with SQL so the
+    /// test measures the rebuild, not ingest. Opt-in: KMSAUDIT_STATE_BENCH=1.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["KMSAUDIT_STATE_BENCH"] != nil))
+    func rebuildSpeedOn700kEvents() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try AuditDatabase(path: dir.appendingPathComponent("bench.sqlite").path)
+        let pad = String(repeating: "x", count: 500)
+        let started = Date()
+        try database.queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO files (id, path, kind, size, mtime_ns, status, ingested_at)
+                VALUES (1, '/bench', 'log', 0, 0, 'ok', '2024-01-01T00:00:00Z');
+                """)
+            // kind: 0 crypto by key ARN, 1 crypto by alias only, 2 RDS describe, 3 RDS create, 4 CreateGrant, 5 alias
+            try db.execute(sql: """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700000),
+                e AS (
+                    SELECT i, strftime('%Y-%m-%dT%H:%M:%SZ', 1700000000 + i * 20, 'unixepoch') AS t,
+                           CASE WHEN i <= 200 THEN 5 WHEN i <= 500000 THEN 0 WHEN i <= 520000 THEN 1 WHEN i <= 695000 THEN 2
+                                WHEN i <= 697000 THEN 3 ELSE 4 END AS kind
+                      FROM n
+                )
+                INSERT INTO events (event_id, event_time, event_source, event_name, aws_region, account, principal,
+                                    key_ref, key_arn, via_rds, succeeded, file_id, record_index, raw)
+                SELECT 'ev-' || i, t,
+                       CASE WHEN kind IN (2, 3) THEN 'rds.amazonaws.com' ELSE 'kms.amazonaws.com' END,
+                       CASE kind WHEN 0 THEN (CASE i % 2 WHEN 0 THEN 'Decrypt' ELSE 'GenerateDataKey' END)
+                                 WHEN 1 THEN 'Encrypt' WHEN 2 THEN 'DescribeDBInstances' WHEN 3 THEN 'CreateDBInstance'
+                                 WHEN 4 THEN 'CreateGrant' ELSE 'CreateAlias' END,
+                       'us-east-1', '111122223333', 'arn:aws:iam::111122223333:role/app' || (i % 50),
+                       CASE kind WHEN 0 THEN 'arn:aws:kms:us-east-1:111122223333:key/k' || (i % 200)
+                                 WHEN 1 THEN 'alias/app' || (i % 200)
+                                 WHEN 4 THEN 'arn:aws:kms:us-east-1:111122223333:key/k' || (i % 200)
+                                 WHEN 5 THEN 'k' || (i % 200) END,
+                       CASE WHEN kind IN (0, 4) THEN 'arn:aws:kms:us-east-1:111122223333:key/k' || (i % 200)
+                            WHEN kind = 5 THEN 'arn:aws:kms:us-east-1:111122223333:key/k' || (i % 200) END,
+                       CASE WHEN kind IN (0, 4) AND i % 3 = 0 THEN 1 ELSE 0 END, 1, 1, i,
+                       json_object('eventID', 'ev-' || i, 'eventTime', t, 'userAgent', '\(pad)',
+                                   'requestParameters',
+                                   CASE kind WHEN 3 THEN json_object('dBInstanceIdentifier', 'db' || i, 'engine', 'neptune',
+                                                                     'storageEncrypted', json('true'), 'backupRetentionPeriod', i % 8)
+                                             WHEN 4 THEN json_object('granteePrincipal', 'rds.us-east-1.amazonaws.com',
+                                                                     'operations', json_array('Decrypt', 'Encrypt'))
+                                             WHEN 5 THEN json_object('aliasName', 'alias/app' || (i % 200), 'targetKeyId', 'k' || (i % 200))
+                                             ELSE json_object('keyId', 'k' || (i % 200),
+                                                              'encryptionContext', json_object('aws:rds:db-id', 'db-ABCDEFGHIJ' || (i % 300)))
+                                   END,
+                                   'responseElements',
+                                   CASE kind WHEN 3 THEN json_object('dBInstanceIdentifier', 'db' || i, 'storageEncrypted', json('true'),
+                                                                     'kmsKeyId', 'arn:aws:kms:us-east-1:111122223333:key/k' || (i % 200),
+                                                                     'dbiResourceId', 'db-R' || i, 'backupRetentionPeriod', i % 8,
+                                                                     'instanceCreateTime', 'Oct 10, 2024 3:18:55 PM')
+                                             WHEN 4 THEN json_object('grantId', 'g' || i) END)
+                  FROM e
+                """)
+        }
+        let made = Date().timeIntervalSince(started)
+        let rebuildStart = Date()
+        let summary = try database.queue.write { db in
+            try StateBuilder.rebuild(db, options: StateOptions(policyNamesRDSViaService: { _ in false }))
+        }
+        let seconds = Date().timeIntervalSince(rebuildStart)
+        print("state bench: made 700000 events in \(String(format: "%.1f", made)) s; rebuild \(String(format: "%.2f", seconds)) s; \(summary)")
+        #expect(summary.dbResources == 2000 && summary.grants == 3000 && summary.keys == 200)
+        #expect(summary.eventsResolvedByAlias == 20000)
+        #expect(seconds < 10)
+    }
 }
 
 // MARK: - Test support

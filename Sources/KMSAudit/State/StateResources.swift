@@ -180,10 +180,10 @@ extension StateBuild {
                   let clusterARN = Self.rdsARN(kind: "cluster", identifier: clusterID, region: r.region, account: r.account)
             else { continue }
             r.clusterARN = clusterARN
-            guard let cluster = resourcesByARN[clusterARN]?.last else { continue }
-            if r.encrypted == nil { r.encrypted = cluster.encrypted }
-            if r.keyRef == nil { r.keyRef = cluster.keyRef }
-            if r.retention == nil { r.retention = cluster.retention }
+            guard let cluster = resource(arn: clusterARN, at: r.createdAt) else { continue }
+            r.encrypted = cluster.encrypted ?? r.encrypted
+            r.keyRef = cluster.keyRef ?? r.keyRef
+            r.retention = cluster.retention ?? r.retention
         }
         for r in resources {
             // Encrypted without kmsKeyId: the account's aws/rds key (RULES.md Terms "DB resource").
