@@ -517,6 +517,58 @@ import Testing
         #expect(stored?["databaseKeys"] as? Int == 1)
     }
 
+    // MARK: - All real samples
+
+    /// Every real sample of shared/realworld (as the ingest tests use them), ingested as they are:
+    /// the rebuild copes with all their shapes, and the facts a reader sees in them come out.
+    @Test func allRealSamplesAsTheyAre() throws {
+        let root = try TestSupport.temporaryDirectory()
+        _ = try TestSupport.realSampleTree(in: root.appendingPathComponent("in"))
+        let database = try AuditDatabase(path: root.appendingPathComponent("audit.sqlite").path)
+        _ = try Ingestor(database: database, options: IngestOptions(paths: [root.appendingPathComponent("in").path]),
+                         progress: ProgressLine(quiet: true)).run()
+        let summary = try database.queue.write { db in
+            try StateBuilder.rebuild(db, options: StateOptions(policyNamesRDSViaService: StateScenario.namesRDSViaService))
+        }
+        func one(_ sql: String) throws -> Row {
+            let rows = try database.queue.read { db in try Row.fetchAll(db, sql: sql) }
+            try #require(rows.count == 1, "\(rows.count) rows: \(sql)")
+            return rows[0]
+        }
+        func count(_ sql: String) throws -> Int { try database.queue.read { db in try Int.fetchOne(db, sql: sql) ?? -1 } }
+
+        // Every KMS event is in the view once; a record-resolved one always has a key ARN.
+        #expect(try count("SELECT count(*) FROM kms_events") == count("SELECT count(*) FROM events WHERE event_source = 'kms.amazonaws.com'"))
+        #expect(try count("SELECT count(*) FROM kms_events WHERE resolution = 'record' AND key_arn NOT GLOB 'arn:*:kms:*:key/*'") == 0)
+        #expect(try count("SELECT count(*) FROM kms_events WHERE key_ref GLOB 'alias/*' AND resolution IS NULL") == 0)
+
+        // sumologic: the encrypted cluster; its request named no key, so the key is aws/rds.
+        let cluster = try one("SELECT * FROM db_resources WHERE identifier = 'auroramysql57dbcluster02-cluster'")
+        #expect(cluster.s("kms_key_arn") == Self.neptuneKey && cluster.s("created_at") == "2018-10-28T08:55:35Z")
+        let awsRDS = try one("SELECT * FROM alias_history WHERE alias_name = 'alias/aws/rds' AND account = '951234567898'")
+        #expect(awsRDS.s("source") == "rds-response" && awsRDS.s("key_arn") == Self.neptuneKey)
+        let key = try one("SELECT * FROM keys WHERE key_arn = '\(Self.neptuneKey)'")
+        #expect(StateScenario.json(key.s("database_key_reasons")) as? [String] == ["rds-resource", "aws-rds-default"])
+
+        // elastic: the Aurora cluster modified to 14 days then deleted without a final snapshot;
+        // the restored instance, deleted likewise.
+        let aurora = try one("SELECT * FROM db_resources WHERE identifier = 'test-cloudtrail-event-instance-31611-cluster'")
+        #expect(aurora.i("backup_retention_period") == 14 && aurora.i("skip_final_snapshot") == 1)
+        #expect(aurora.s("deleted_at") == "2024-10-10T15:59:45Z")
+        let restored = try one("SELECT * FROM db_resources WHERE identifier = 'test-cloudtrail-event-instance-31611-restored'")
+        #expect(restored.s("created_at") == "2024-10-10T15:25:07Z" && restored.s("deleted_at") == "2024-10-10T15:59:37Z")
+        #expect(restored.s("created_event_id") == "e74a78f8-5411-40ad-b663-05985f8065df")
+        let schedule = try one("SELECT * FROM key_state_changes WHERE event_id = 'bf8d383c-5843-48ec-97a2-3c2af7418543'")
+        #expect(schedule.s("deletion_date") == "2024-10-21T14:25:29Z")
+
+        // awsdocs: the PutKeyPolicy example is a policy version of its key; the CreateGrant
+        // example's grant is never revoked or retired (those examples name another grant).
+        #expect(try count("SELECT count(*) FROM key_policies WHERE event_id = 'c217db1f-903f-4a2f-8f88-9580182d6313' AND key_arn = '\(Self.keyA)'") == 1)
+        let grant = try one("SELECT * FROM grants WHERE grant_id = 'f020fe75197b93991dc8491d6f19dd3cebb24ee62277a05914386724f3d48758'")
+        #expect(grant.s("ended_at") == nil && grant.s("key_arn") == Self.keyA)
+        #expect(summary.keys > 0 && summary.dbResources > 0 && summary.snapshots > 0 && summary.keyStateChanges > 0)
+    }
+
     // MARK: - Speed
 
     /// 700,000 events shaped like a busy account (500,000 crypto calls on 200 keys, a third via

@@ -154,10 +154,10 @@ extension StateBuild {
                AND e.event_source = 'kms.amazonaws.com' AND e.succeeded = 1
             """)
         while let row = try rows.next() {
-            guard let rawName: String = row["alias_name"] else { continue }
+            guard let rawName = row.stateText("alias_name") else { continue }
             let region: String? = row["aws_region"]
             let account: String? = row["account"]
-            let arns = ((row["resource_arns"] as String?) ?? "").split(separator: " ").map(String.init)
+            let arns = (row.stateText("resource_arns") ?? "").split(separator: " ").map(String.init)
             // The alias's own ARN says where it lives; else the event's region and account.
             var alias = AliasName(ref: rawName, account: account, region: region)
                 ?? AliasName(name: rawName, account: account, region: region)
@@ -170,7 +170,7 @@ extension StateBuild {
             let kind: AliasHistory.FactKind = name == "CreateAlias" ? .create : name == "UpdateAlias" ? .update : .delete
             var key: String?
             if kind != .delete {
-                guard let target: String = row["target"] else { continue }
+                guard let target = row.stateText("target") else { continue }
                 if KeyReference.isKeyARN(target) {
                     key = target
                 } else if let match = arns.first(where: { KeyReference.isKeyARN($0) && $0.hasSuffix(":key/\(target)") }) {
@@ -186,20 +186,22 @@ extension StateBuild {
 
         let docs = try Row.fetchCursor(db, sql: """
             WITH d AS MATERIALIZED (
-                SELECT file_id, account, region, content FROM documents WHERE kind = 'aliases' AND json_valid(content)
+                SELECT file_id, account, region, content FROM documents
+                 WHERE kind = 'aliases' AND json_valid(content) AND json_type(content, '$.Aliases') = 'array'
             )
             SELECT d.file_id, d.account, d.region,
                    json_extract(a.value, '$.AliasName') AS alias_name,
                    json_extract(a.value, '$.AliasArn') AS alias_arn,
                    json_extract(a.value, '$.TargetKeyId') AS target
               FROM d, json_each(d.content, '$.Aliases') a
+             WHERE a.type = 'object'
             """)
         var inventoryOrder: Int64 = 0
         while let row = try docs.next() {
-            guard let name: String = row["alias_name"], let target: String = row["target"] else { continue }
+            guard let name = row.stateText("alias_name"), let target = row.stateText("target") else { continue }
             var account: String? = row["account"]
             var region: String? = row["region"]
-            if let arn: String = row["alias_arn"], let parts = ARNParts(arn) {
+            if let arn = row.stateText("alias_arn"), let parts = ARNParts(arn) {
                 account = parts.account; region = parts.region
             }
             let key: String?

@@ -162,8 +162,8 @@ final class StateBuild {
                 rowID: row["id"], eventID: row["event_id"], time: row["event_time"], name: row["event_name"],
                 region: row["aws_region"], account: row["account"], principal: row["principal"],
                 invokedBy: row["invoked_by"], sourceIP: row["source_ip"],
-                request: StateJSON.object(row["request_parameters"]),
-                response: StateJSON.object(row["response_elements"])))
+                request: StateJSON.object(row.stateText("request_parameters")),
+                response: StateJSON.object(row.stateText("response_elements"))))
         }
         return out
     }

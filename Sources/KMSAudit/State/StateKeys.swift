@@ -27,7 +27,7 @@ extension StateBuild {
                    json_extract(d.content, '$.KeyMetadata.CustomKeyStoreId') AS custom_key_store_id,
                    json_extract(d.content, '$.KeyMetadata.Description') AS description
               FROM (SELECT file_id, content FROM documents WHERE kind = 'key-metadata' AND json_valid(content)) d
-             WHERE json_extract(d.content, '$.KeyMetadata.Arn') IS NOT NULL;
+             WHERE json_type(d.content, '$.KeyMetadata.Arn') = 'text';
 
             DROP TABLE IF EXISTS temp.state_key_stores;
             CREATE TEMP TABLE state_key_stores AS
@@ -53,7 +53,7 @@ extension StateBuild {
                             WHEN json_extract(e.raw, '$.requestParameters.policy') IS NULL THEN 'default'
                             ELSE 'CreateKey' END AS source,
                        e.event_id, e.principal,
-                       json_extract(e.raw, '$.requestParameters.policy') AS policy
+                       CAST(json_extract(e.raw, '$.requestParameters.policy') AS TEXT) AS policy
                   FROM events e LEFT JOIN event_keys k ON k.event_rowid = e.id
                  WHERE e.event_name IN ('CreateKey', 'PutKeyPolicy') AND e.event_source = 'kms.amazonaws.com'
                    AND e.succeeded = 1
@@ -185,7 +185,7 @@ extension StateBuild {
         for row in rows {
             let raw: DatabaseValue = row["deletion_date"]
             var date = StateTime.canonical(raw)
-            if date == nil, let days: Int = row["pending_window_days"] {
+            if date == nil, let days = row.stateText("pending_window_days").flatMap({ Double($0) }).map({ Int($0) }) {
                 date = StateTime.adding(days: days, to: row["event_time"])
             }
             try update.execute(arguments: [date, row["id"] as Int64])

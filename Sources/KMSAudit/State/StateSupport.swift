@@ -149,3 +149,17 @@ struct AliasName: Hashable {
         return ref.hasPrefix("alias/") || (ref.hasPrefix("arn:") && ref.contains(":alias/"))
     }
 }
+
+extension Row {
+    /// A column as text whatever SQLite type it holds (json_extract of a number is a number):
+    /// never traps on an odd record.
+    func stateText(_ column: String) -> String? {
+        let value: DatabaseValue = self[column]
+        switch value.storage {
+        case .string(let s): return s
+        case .int64(let i): return String(i)
+        case .double(let d): return String(d)
+        default: return nil
+        }
+    }
+}
