@@ -29,6 +29,9 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Decoding threads (the writer is one more).")
     var threads: Int = 2
 
+    @Flag(help: .hidden)
+    var noHashing = false
+
     @Flag(help: "Store records from every event source, not only kms, rds and backup.")
     var allSources = false
 
@@ -52,7 +55,8 @@ struct IngestCommand: ParsableCommand {
         let db = try AuditDatabase(path: database.db)
         let options = IngestOptions(
             paths: paths,
-            limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes)),
+            limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes),
+                                 hashing: !noHashing),
             storeAllSources: allSources, threads: threads)
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}

@@ -14,7 +14,7 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [IngestCommand.self, CheckCommand.self, RulesCommand.self, SampleCommand.self]
+        subcommands: [IngestCommand.self, CheckCommand.self, VerifyCommand.self, QueryCommand.self, RulesCommand.self, SampleCommand.self]
     )
 }
 

@@ -145,6 +145,9 @@ public final class Ingestor {
                     entry.otherRecords = decoded.sourceCounts.reduce(0) { $0 + $1.records - $1.stored }
                     entry.firstEventTime = decoded.firstEventTime
                     entry.lastEventTime = decoded.lastEventTime
+                    if let digest = decoded.digest {
+                        _ = try DigestStore.insert(db, fileID: fileID, digest: digest, contentSHA256: decoded.read.contentSHA256)
+                    }
                     if let document = decoded.document {
                         entry.format = document.kind.rawValue
                         entry.kind = document.kind.fileKind
@@ -184,6 +187,12 @@ public final class Ingestor {
             summary.duplicates += entry.duplicates
             summary.clashes += entry.clashes
             summary.recordsRejected += entry.recordsRejected
+        } catch is FileDecoder.NotCloudTrail {
+            try db.execute(sql: "ROLLBACK")
+            summary.filesSkipped += 1
+            var skipped = FilesLedger.Entry(file: file, status: "skipped")
+            skipped.kind = "other"
+            try inTransaction(db) { try FilesLedger.upsert(db, skipped, runID: summary.runID, now: now) }
         } catch let error as InputError {
             try db.execute(sql: "ROLLBACK")
             try fail(file, error, previous: previous, db: db, summary: &summary, now: now)

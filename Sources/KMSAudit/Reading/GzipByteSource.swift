@@ -26,6 +26,7 @@ final class GzipByteSource {
     private var fd: Int32
     private var fileHash = SHA256()
     private var contentHash = SHA256()
+    private let hashing: Bool
 
     private static let readSize = 256 << 10
     private static let plainReadSize = 1 << 20
@@ -43,7 +44,8 @@ final class GzipByteSource {
     private var done = false
 
     /// Opens `path`; `maxContentBytes` bounds the content (inflated or plain).
-    init(path: String, maxContentBytes: Int64) throws {
+    init(path: String, maxContentBytes: Int64, hashing: Bool = true) throws {
+        self.hashing = hashing
         file = path
         self.maxContentBytes = maxContentBytes
         // Open before allocating: a throw before every property is set skips deinit.
@@ -155,7 +157,7 @@ final class GzipByteSource {
                     throw InputError.inflatedTooLarge(file: file, limit: maxContentBytes)
                 }
                 let chunk = UnsafeRawBufferPointer(start: out, count: produced)
-                contentHash.update(bufferPointer: chunk)
+                if hashing { contentHash.update(bufferPointer: chunk) }
                 return chunk
             }
             if rc != Z_STREAM_END && pendingCount == 0 && eof {
@@ -180,7 +182,7 @@ final class GzipByteSource {
             let n = read(fd, p, count)
             if n > 0 {
                 fileBytes += Int64(n)
-                fileHash.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n))
+                if hashing { fileHash.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n)) }
                 return n
             }
             if n == 0 { eof = true; return 0 }

@@ -62,7 +62,7 @@ public enum RecordReader {
     /// anywhere throws, even after some records were delivered: the caller discards them.
     public static func read(path: String, limits: ReaderLimits,
                             onRecord: (RecordRef) throws -> Void) throws -> FileReadResult {
-        let source = try GzipByteSource(path: path, maxContentBytes: limits.maxInflatedBytes)
+        let source = try GzipByteSource(path: path, maxContentBytes: limits.maxInflatedBytes, hashing: limits.hashing)
         let splitter = JSONSplitter(file: path, limits: limits)
         while let chunk = try source.next() {
             try splitter.feed(chunk, onRecord: onRecord)

@@ -10,6 +10,11 @@ public enum RuleCatalog {
         ("KMS-002.sql", PackageResources.KMS_002_sql),
         ("KMS-003.sql", PackageResources.KMS_003_sql),
         ("KMS-004.sql", PackageResources.KMS_004_sql),
+        ("LOG-001.sql", PackageResources.LOG_001_sql),
+        ("LOG-002.sql", PackageResources.LOG_002_sql),
+        ("LOG-003.sql", PackageResources.LOG_003_sql),
+        ("LOG-004.sql", PackageResources.LOG_004_sql),
+        ("LOG-005.sql", PackageResources.LOG_005_sql),
     ]
 
     public static func builtin() throws -> [RuleDefinition] {

@@ -95,5 +95,6 @@ enum FilesLedger {
         try db.execute(sql: "DELETE FROM source_counts WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM documents WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM rejected_records WHERE file_id = ?", arguments: [fileID])
+        try DigestStore.forget(db, fileID: fileID)
     }
 }

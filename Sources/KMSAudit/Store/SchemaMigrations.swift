@@ -275,5 +275,18 @@ enum SchemaMigrations {
         undone_by_event_id  TEXT,
         undone_by           TEXT
     ) WITHOUT ROWID;
+    CREATE INDEX revocations_key ON revocations(key_arn, event_time);
+
+    CREATE TABLE revocation_exposures (
+        revocation_event_id     TEXT NOT NULL REFERENCES revocations(event_id) ON DELETE CASCADE,
+        resource_arn            TEXT NOT NULL,
+        db_resource_id          INTEGER,
+        engine                  TEXT,
+        kind                    TEXT,
+        backups                 TEXT NOT NULL DEFAULT '[]',
+        has_other_key_backup    INTEGER NOT NULL,
+        PRIMARY KEY (revocation_event_id, resource_arn)
+    ) WITHOUT ROWID;
+    CREATE INDEX revocation_exposures_resource ON revocation_exposures(resource_arn);
     """
 }
