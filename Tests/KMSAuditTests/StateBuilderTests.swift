@@ -569,6 +569,18 @@ import Testing
         #expect(summary.keys > 0 && summary.dbResources > 0 && summary.snapshots > 0 && summary.keyStateChanges > 0)
     }
 
+    /// Rebuilds the state of an existing database (e.g. one `kmsaudit sample` + `ingest` made) and
+    /// prints the summary. Opt-in: KMSAUDIT_STATE_DB=/path/audit.sqlite.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["KMSAUDIT_STATE_DB"] != nil))
+    func rebuildGivenDatabase() throws {
+        let path = ProcessInfo.processInfo.environment["KMSAUDIT_STATE_DB"]!
+        let database = try AuditDatabase(path: path)
+        let summary = try database.queue.write { db in
+            try StateBuilder.rebuild(db, options: StateOptions(policyNamesRDSViaService: StateScenario.namesRDSViaService))
+        }
+        print("state: \(summary)")
+    }
+
     // MARK: - Speed
 
     /// 700,000 events shaped like a busy account (500,000 crypto calls on 200 keys, a third via

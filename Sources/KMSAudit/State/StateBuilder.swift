@@ -38,19 +38,23 @@ public struct StateSummary: Codable, Sendable, Equatable {
 /// policy file and inventory document: aliases over time, the key each KMS event acts on, keys,
 /// key policy versions, grants, key state changes, DB resources and snapshots.
 public enum StateBuilder {
-    /// Deletes and refills the derived tables. Runs inside the caller's transaction (it opens
-    /// none); on error the caller rolls back. State is learned from all events, whatever the
-    /// audit window (RULES.md Decision 7).
+    /// Deletes and refills the derived tables, within the caller's transaction (in a savepoint,
+    /// so that a failure leaves the previous state whole even without one). State is learned
+    /// from all events, whatever the audit window (RULES.md Decision 7).
     public static func rebuild(_ db: Database, options: StateOptions) throws -> StateSummary {
-        let started = Date()
-        let build = StateBuild(db: db, options: options)
-        try build.run()
-        var summary = build.summary
-        summary.seconds = Date().timeIntervalSince(started)
-        let json = String(data: try JSONEncoder().encode(summary), encoding: .utf8)
-        try db.execute(sql: "INSERT INTO state_builds (built_at, seconds, summary) VALUES (?, ?, ?)",
-                       arguments: [TimeFormats.canonical(Date()), summary.seconds, json])
-        summary.buildID = db.lastInsertedRowID
+        var summary = StateSummary()
+        try db.inSavepoint {
+            let started = Date()
+            let build = StateBuild(db: db, options: options)
+            try build.run()
+            summary = build.summary
+            summary.seconds = Date().timeIntervalSince(started)
+            let json = String(data: try JSONEncoder().encode(summary), encoding: .utf8)
+            try db.execute(sql: "INSERT INTO state_builds (built_at, seconds, summary) VALUES (?, ?, ?)",
+                           arguments: [TimeFormats.canonical(Date()), summary.seconds, json])
+            summary.buildID = db.lastInsertedRowID
+            return .commit
+        }
         return summary
     }
 }
