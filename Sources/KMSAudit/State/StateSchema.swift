@@ -1,7 +1,206 @@
 /// Tables derived from the events, inventory and policy files: the history the rules need.
-/// Rebuilt by `StateBuilder` at every `kmsaudit check`. Documented in docs/SCHEMA.md.
+/// Rebuilt by `StateBuilder` at every `kmsaudit check`. Documented in docs/SCHEMA.md
+/// ("Derived state").
+///
+/// Conventions as everywhere: times are `YYYY-MM-DDTHH:MM:SSZ` text; a NULL `valid_from` means
+/// "since the beginning of time", a NULL `valid_to` means "still in effect".
 enum StateSchema {
     static let v3 = """
-    CREATE TABLE state_builds (id INTEGER PRIMARY KEY, built_at TEXT NOT NULL);
+    CREATE TABLE state_builds (
+        id       INTEGER PRIMARY KEY,
+        built_at TEXT NOT NULL,
+        seconds  REAL,
+        summary  TEXT
+    );
+
+    CREATE TABLE alias_history (
+        id             INTEGER PRIMARY KEY,
+        alias_name     TEXT NOT NULL,
+        account        TEXT,
+        region         TEXT,
+        key_arn        TEXT,
+        valid_from     TEXT,
+        valid_to       TEXT,
+        source         TEXT NOT NULL CHECK (source IN ('CreateAlias', 'UpdateAlias', 'list-aliases', 'rds-response')),
+        event_id       TEXT,
+        file_id        INTEGER,
+        ended_by       TEXT,
+        ended_event_id TEXT
+    );
+    CREATE INDEX alias_history_alias ON alias_history(alias_name, account, region, valid_from);
+    CREATE INDEX alias_history_key ON alias_history(key_arn);
+
+    CREATE TABLE event_keys (
+        event_rowid   INTEGER PRIMARY KEY,
+        event_id      TEXT NOT NULL,
+        key_ref       TEXT,
+        alias_name    TEXT,
+        alias_account TEXT,
+        alias_region  TEXT,
+        key_arn       TEXT,
+        resolution    TEXT CHECK (resolution IN ('alias', 'unresolved'))
+    );
+    CREATE INDEX event_keys_key ON event_keys(key_arn);
+
+    CREATE VIEW kms_events AS
+        SELECT e.id, e.event_id, e.event_time, e.event_source, e.event_name, e.event_type, e.aws_region,
+               e.account, e.principal, e.principal_type, e.principal_account, e.session_name, e.invoked_by,
+               e.source_ip, e.user_agent, e.key_ref, e.key_arn AS key_arn, e.key_arn AS record_key_arn,
+               'record' AS resolution, e.via_rds, e.succeeded, e.error_code, e.error_message,
+               e.shared_event_id, e.file_id, e.record_index, e.raw, e.request_parameters,
+               e.response_elements, e.additional_event_data
+          FROM events e
+         WHERE e.key_arn IS NOT NULL AND e.event_source = 'kms.amazonaws.com'
+        UNION ALL
+        SELECT e.id, e.event_id, e.event_time, e.event_source, e.event_name, e.event_type, e.aws_region,
+               e.account, e.principal, e.principal_type, e.principal_account, e.session_name, e.invoked_by,
+               e.source_ip, e.user_agent, e.key_ref, k.key_arn AS key_arn, NULL AS record_key_arn,
+               k.resolution AS resolution, e.via_rds, e.succeeded, e.error_code, e.error_message,
+               e.shared_event_id, e.file_id, e.record_index, e.raw, e.request_parameters,
+               e.response_elements, e.additional_event_data
+          FROM event_keys k JOIN events e ON e.id = k.event_rowid;
+
+    CREATE TABLE keys (
+        key_arn              TEXT PRIMARY KEY,
+        key_id               TEXT NOT NULL,
+        account              TEXT,
+        region               TEXT,
+        created_at           TEXT,
+        created_event_id     TEXT,
+        created_by           TEXT,
+        key_manager          TEXT,
+        custom_key_store_id  TEXT,
+        deleted_at           TEXT,
+        is_database_key      INTEGER NOT NULL DEFAULT 0,
+        database_key_reasons TEXT NOT NULL DEFAULT '[]',
+        policy_known         INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+
+    CREATE TABLE key_policies (
+        id                    INTEGER PRIMARY KEY,
+        key_arn               TEXT NOT NULL,
+        valid_from            TEXT,
+        valid_to              TEXT,
+        source                TEXT NOT NULL CHECK (source IN ('CreateKey', 'PutKeyPolicy', 'file', 'default')),
+        event_id              TEXT,
+        file_id               INTEGER,
+        principal             TEXT,
+        policy                TEXT,
+        names_rds_via_service INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX key_policies_key ON key_policies(key_arn, valid_from);
+
+    CREATE TABLE grants (
+        id                 INTEGER PRIMARY KEY,
+        grant_id           TEXT NOT NULL,
+        key_arn            TEXT,
+        grantee_principal  TEXT,
+        retiring_principal TEXT,
+        operations         TEXT NOT NULL DEFAULT '[]',
+        constraints        TEXT,
+        name               TEXT,
+        grantee_is_rds     INTEGER NOT NULL DEFAULT 0,
+        created_at         TEXT NOT NULL,
+        created_event_id   TEXT NOT NULL,
+        created_by         TEXT,
+        created_via_rds    INTEGER NOT NULL DEFAULT 0,
+        ended_at           TEXT,
+        ended_by           TEXT CHECK (ended_by IN ('RevokeGrant', 'RetireGrant')),
+        ended_event_id     TEXT,
+        ended_principal    TEXT
+    );
+    CREATE INDEX grants_key ON grants(key_arn, created_at);
+    CREATE INDEX grants_grant_id ON grants(grant_id);
+
+    CREATE TABLE key_state_changes (
+        id                  INTEGER PRIMARY KEY,
+        key_arn             TEXT,
+        event_time          TEXT NOT NULL,
+        event_name          TEXT NOT NULL,
+        event_id            TEXT NOT NULL,
+        principal           TEXT,
+        new_state           TEXT,
+        deletion_date       TEXT,
+        pending_window_days INTEGER,
+        custom_key_store_id TEXT
+    );
+    CREATE INDEX key_state_changes_key ON key_state_changes(key_arn, event_time);
+
+    CREATE TABLE db_resources (
+        id                        INTEGER PRIMARY KEY,
+        arn                       TEXT NOT NULL,
+        identifier                TEXT NOT NULL,
+        kind                      TEXT NOT NULL CHECK (kind IN ('cluster', 'instance')),
+        engine                    TEXT,
+        account                   TEXT,
+        region                    TEXT,
+        cluster_identifier        TEXT,
+        cluster_arn               TEXT,
+        resource_id               TEXT,
+        storage_encrypted         INTEGER,
+        kms_key_ref               TEXT,
+        kms_key_arn               TEXT,
+        backup_retention_period   INTEGER,
+        created_at                TEXT,
+        created_event_id          TEXT,
+        last_event_at             TEXT,
+        deleted_at                TEXT,
+        deleted_event_id          TEXT,
+        skip_final_snapshot       INTEGER,
+        final_snapshot_identifier TEXT,
+        source                    TEXT NOT NULL CHECK (source IN ('events', 'inventory', 'events+inventory'))
+    );
+    CREATE INDEX db_resources_arn ON db_resources(arn);
+    CREATE INDEX db_resources_key ON db_resources(kms_key_arn);
+    CREATE INDEX db_resources_resource_id ON db_resources(resource_id);
+
+    CREATE TABLE db_resource_changes (
+        id                      INTEGER PRIMARY KEY,
+        db_resource_id          INTEGER NOT NULL REFERENCES db_resources(id),
+        arn                     TEXT NOT NULL,
+        event_time              TEXT,
+        event_name              TEXT NOT NULL,
+        event_id                TEXT,
+        file_id                 INTEGER,
+        principal               TEXT,
+        backup_retention_period INTEGER,
+        storage_encrypted       INTEGER,
+        kms_key_ref             TEXT,
+        kms_key_arn             TEXT,
+        status                  TEXT
+    );
+    CREATE INDEX db_resource_changes_resource ON db_resource_changes(db_resource_id, event_time);
+
+    CREATE TABLE snapshots (
+        id                  INTEGER PRIMARY KEY,
+        identifier          TEXT NOT NULL,
+        arn                 TEXT,
+        kind                TEXT NOT NULL CHECK (kind IN ('cluster', 'instance')),
+        account             TEXT,
+        region              TEXT,
+        resource_identifier TEXT,
+        resource_arn        TEXT,
+        db_resource_id      INTEGER,
+        snapshot_type       TEXT,
+        encrypted           INTEGER,
+        key_ref             TEXT,
+        key_arn             TEXT,
+        source_snapshot     TEXT,
+        created_at          TEXT,
+        created_event_id    TEXT,
+        source              TEXT NOT NULL,
+        aws_backup          INTEGER NOT NULL DEFAULT 0,
+        deleted_at          TEXT,
+        deleted_event_id    TEXT
+    );
+    CREATE INDEX snapshots_resource ON snapshots(resource_arn, created_at);
+    CREATE INDEX snapshots_db_resource ON snapshots(db_resource_id, created_at);
+    CREATE INDEX snapshots_key ON snapshots(key_arn);
     """
+
+    /// Every derived table, in an order that deletes dependents first.
+    static let derivedTables = [
+        "event_keys", "alias_history", "key_policies", "grants", "key_state_changes",
+        "db_resource_changes", "snapshots", "db_resources", "keys",
+    ]
 }

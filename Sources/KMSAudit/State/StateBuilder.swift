@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+
+/// What the state builder needs from the caller.
+public struct StateOptions {
+    /// Keys the config names as database keys: key ARNs, key ids, alias names or alias ARNs.
+    public var extraDatabaseKeys: [String]
+    /// Whether a key policy (JSON text) has a `kms:ViaService` condition naming
+    /// `rds.*.amazonaws.com`. Supplied by the policy evaluator; called once per distinct policy.
+    public var policyNamesRDSViaService: (String) -> Bool
+
+    public init(extraDatabaseKeys: [String] = [], policyNamesRDSViaService: @escaping (String) -> Bool) {
+        self.extraDatabaseKeys = extraDatabaseKeys
+        self.policyNamesRDSViaService = policyNamesRDSViaService
+    }
+}
+
+/// Row counts of one rebuild (also stored as JSON in `state_builds.summary`).
+public struct StateSummary: Codable, Sendable, Equatable {
+    public var buildID: Int64 = 0
+    public var aliasSegments = 0
+    public var eventsResolvedByAlias = 0
+    public var eventsUnresolved = 0
+    public var keys = 0
+    public var databaseKeys = 0
+    public var keyPolicies = 0
+    public var grants = 0
+    public var keyStateChanges = 0
+    public var dbResources = 0
+    public var dbResourceChanges = 0
+    public var snapshots = 0
+    public var seconds = 0.0
+
+    public init() {}
+}
+
+/// Rebuilds the derived-state tables (docs/SCHEMA.md "Derived state") from every stored event,
+/// policy file and inventory document: aliases over time, the key each KMS event acts on, keys,
+/// key policy versions, grants, key state changes, DB resources and snapshots.
+public enum StateBuilder {
+    /// Deletes and refills the derived tables, within the caller's transaction (in a savepoint,
+    /// so that a failure leaves the previous state whole even without one). State is learned
+    /// from all events, whatever the audit window (RULES.md Decision 7).
+    public static func rebuild(_ db: Database, options: StateOptions) throws -> StateSummary {
+        var summary = StateSummary()
+        try db.inSavepoint {
+            let started = Date()
+            let build = StateBuild(db: db, options: options)
+            try build.run()
+            summary = build.summary
+            summary.seconds = Date().timeIntervalSince(started)
+            let json = String(data: try JSONEncoder().encode(summary), encoding: .utf8)
+            try db.execute(sql: "INSERT INTO state_builds (built_at, seconds, summary) VALUES (?, ?, ?)",
+                           arguments: [TimeFormats.canonical(Date()), summary.seconds, json])
+            summary.buildID = db.lastInsertedRowID
+            return .commit
+        }
+        return summary
+    }
+}
+
+/// One management event of RDS (or AWS Backup) with its request and response parsed.
+struct RDSEvent {
+    var rowID: Int64
+    var eventID: String
+    var time: String
+    var name: String
+    var region: String?
+    var account: String?
+    var principal: String?
+    var invokedBy: String?
+    var sourceIP: String?
+    var request: [String: Any]?
+    var response: [String: Any]?
+
+    /// A create whose missing `kmsKeyId` means the account's `aws/rds` key.
+    var usesDefaultRDSKeyWhenNoKeyGiven: Bool {
+        guard StateJSON.string(request, "kmsKeyId") == nil else { return false }
+        let encrypted = StateJSON.bool(request, "storageEncrypted") ?? StateJSON.bool(response, "storageEncrypted") ?? false
+        guard encrypted else { return false }
+        switch name {
+        case "CreateDBCluster":
+            for k in ["replicationSourceIdentifier", "globalClusterIdentifier", "snapshotIdentifier"]
+            where StateJSON.string(request, k) != nil { return false }
+            return true
+        case "CreateDBInstance":
+            return StateJSON.string(request, "dBClusterIdentifier") == nil
+        default:
+            return false
+        }
+    }
+
+    /// Called by AWS Backup (RULES.md Decision 11).
+    var invokedByBackup: Bool {
+        invokedBy == "backup.amazonaws.com" || sourceIP == "backup.amazonaws.com"
+    }
+}
+
+/// The state of one rebuild.
+final class StateBuild {
+    let db: Database
+    let options: StateOptions
+    var summary = StateSummary()
+    var aliases = AliasHistory(facts: [])
+    var resources: [ResourceRecord] = []
+    var resourcesByARN: [String: [ResourceRecord]] = [:]
+
+    static let resourceEventNames = [
+        "CreateDBCluster", "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "ModifyDBCluster",
+        "DeleteDBCluster", "CreateDBInstance", "RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime",
+        "CreateDBInstanceReadReplica", "ModifyDBInstance", "DeleteDBInstance",
+    ]
+    static let snapshotEventNames = [
+        "CreateDBSnapshot", "CreateDBClusterSnapshot", "CopyDBSnapshot", "CopyDBClusterSnapshot",
+        "DeleteDBSnapshot", "DeleteDBClusterSnapshot",
+    ]
+
+    init(db: Database, options: StateOptions) {
+        self.db = db
+        self.options = options
+    }
+
+    func run() throws {
+        for table in StateSchema.derivedTables {
+            try db.execute(sql: "DELETE FROM \(table)")
+        }
+        let rdsEvents = try fetchRDSEvents()
+        try buildAliases(rdsEvents: rdsEvents)
+        try buildEventKeys()
+        try buildKeyStores()
+        try buildKeyPolicies()
+        try buildGrants()
+        try buildKeyStateChanges()
+        try buildResources(rdsEvents.filter { Self.resourceEventNames.contains($0.name) })
+        try buildSnapshots(rdsEvents.filter { Self.snapshotEventNames.contains($0.name) }, backupJobs: try fetchBackupJobs())
+        try buildKeys()
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
+    }
+
+    private func fetchRDSEvents() throws -> [RDSEvent] {
+        let names = (Self.resourceEventNames + Self.snapshotEventNames).map { "'\($0)'" }.joined(separator: ",")
+        return try fetchEvents(sql: """
+            SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
+                   request_parameters, response_elements
+              FROM events
+             WHERE event_name IN (\(names)) AND event_source = 'rds.amazonaws.com' AND succeeded = 1
+             ORDER BY event_time, id
+            """)
+    }
+
+    private func fetchBackupJobs() throws -> [RDSEvent] {
+        try fetchEvents(sql: """
+            SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
+                   request_parameters, response_elements
+              FROM events
+             WHERE event_name = 'StartBackupJob' AND event_source = 'backup.amazonaws.com' AND succeeded = 1
+             ORDER BY event_time, id
+            """)
+    }
+
+    private func fetchEvents(sql: String) throws -> [RDSEvent] {
+        var out: [RDSEvent] = []
+        let rows = try Row.fetchCursor(db, sql: sql)
+        while let row = try rows.next() {
+            out.append(RDSEvent(
+                rowID: row["id"], eventID: row["event_id"], time: row["event_time"], name: row["event_name"],
+                region: row["aws_region"], account: row["account"], principal: row["principal"],
+                invokedBy: row["invoked_by"], sourceIP: row["source_ip"],
+                request: StateJSON.object(row.stateText("request_parameters")),
+                response: StateJSON.object(row.stateText("response_elements"))))
+        }
+        return out
+    }
+}

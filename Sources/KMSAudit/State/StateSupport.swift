@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+
+/// Small helpers of the state builder: loose JSON access (RDS and inventory fields are
+/// optional and sometimes typed loosely), AWS time formats, ARN pieces.
+enum StateJSON {
+    static func object(_ text: String?) -> [String: Any]? {
+        guard let text, let data = text.data(using: .utf8) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any]
+    }
+
+    static func any(_ text: String?) -> Any? {
+        guard let text, let data = text.data(using: .utf8) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    }
+
+    /// A non-empty string member.
+    static func string(_ d: [String: Any]?, _ key: String) -> String? {
+        guard let s = d?[key] as? String, !s.isEmpty else { return nil }
+        return s
+    }
+
+    /// A boolean member; also accepts `"true"`/`"false"` and 0/1.
+    static func bool(_ d: [String: Any]?, _ key: String) -> Bool? {
+        guard let v = d?[key] else { return nil }
+        if let s = v as? String {
+            switch s.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: return nil
+            }
+        }
+        if let n = v as? NSNumber { return n.intValue != 0 }
+        return nil
+    }
+
+    /// An integer member; also accepts numeric strings.
+    static func int(_ d: [String: Any]?, _ key: String) -> Int? {
+        guard let v = d?[key] else { return nil }
+        if let s = v as? String { return Int(s) }
+        if let n = v as? NSNumber { return n.intValue }
+        return nil
+    }
+
+    static func dict(_ d: [String: Any]?, _ key: String) -> [String: Any]? {
+        d?[key] as? [String: Any]
+    }
+}
+
+enum StateTime {
+    /// A database value as `canonical(_:)` takes it.
+    static func canonical(_ value: DatabaseValue) -> String? {
+        switch value.storage {
+        case .string(let s): return canonical(s)
+        case .int64(let i): return canonical(NSNumber(value: i))
+        case .double(let d): return canonical(NSNumber(value: d))
+        default: return nil
+        }
+    }
+
+
+    /// Canonical text of an AWS time written as ISO-8601 (any fraction, any offset), as
+    /// `Oct 10, 2024 3:18:55 PM` (RDS, KMS responses) or as epoch seconds (some CLI output).
+    static func canonical(_ value: Any?) -> String? {
+        if let n = value as? NSNumber, !(value is Bool) {
+            return TimeFormats.canonical(Date(timeIntervalSince1970: n.doubleValue))
+        }
+        guard let s = value as? String, !s.isEmpty else { return nil }
+        // A 24-hour clock with a needless AM/PM ("Apr 12, 2021 18:58:30 PM", KMS's own docs):
+        // drop the marker, which TimeFormats would otherwise apply to hour 18.
+        if let r = s.range(of: #"\b(1[3-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [AP]M$"#, options: .regularExpression) {
+            let bare = String(s[..<r.upperBound].dropLast(3))
+            if let d = TimeFormats.parseAWSConsoleTime(bare) { return TimeFormats.canonical(d) }
+        }
+        if let d = TimeFormats.parseAWSConsoleTime(s) { return TimeFormats.canonical(d) }
+        // ISO-8601 with a fraction of other than three digits: drop the fraction.
+        if let dot = s.firstIndex(of: "."), s.contains("T") {
+            var end = s.index(after: dot)
+            while end < s.endIndex, s[end].isNumber { end = s.index(after: end) }
+            let trimmed = String(s[..<dot]) + String(s[end...])
+            if let d = TimeFormats.parseISO8601(trimmed) { return TimeFormats.canonical(d) }
+        }
+        return nil
+    }
+
+    static func adding(days: Int, to canonicalTime: String) -> String? {
+        guard let d = TimeFormats.parseISO8601(canonicalTime) else { return nil }
+        return TimeFormats.canonical(d.addingTimeInterval(Double(days) * 86_400))
+    }
+}
+
+/// The pieces of an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+struct ARNParts {
+    var partition: String
+    var service: String
+    var region: String
+    var account: String
+    var resource: String
+
+    init?(_ arn: String) {
+        let f = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard f.count == 6, f[0] == "arn" else { return nil }
+        partition = String(f[1]); service = String(f[2]); region = String(f[3])
+        account = String(f[4]); resource = String(f[5])
+    }
+
+    static func partition(forRegion region: String?) -> String {
+        guard let region else { return "aws" }
+        if region.hasPrefix("cn-") { return "aws-cn" }
+        if region.hasPrefix("us-gov-") { return "aws-us-gov" }
+        return "aws"
+    }
+
+    static func isKeyARN(_ s: String?) -> Bool {
+        guard let s else { return false }
+        return KeyReference.isKeyARN(s)
+    }
+
+    static func isRDS(_ s: String?) -> Bool {
+        guard let s else { return false }
+        return s.hasPrefix("arn:") && s.contains(":rds:")
+    }
+}
+
+/// An alias as written (`alias/x` or `arn:aws:kms:REGION:ACCOUNT:alias/x`), with the account and
+/// region it lives in.
+struct AliasName: Hashable {
+    var name: String
+    var account: String?
+    var region: String?
+
+    /// nil when `ref` is not an alias. An alias name takes the given account and region.
+    init?(ref: String, account: String?, region: String?) {
+        if ref.hasPrefix("alias/") {
+            self.name = ref; self.account = account; self.region = region
+        } else if ref.hasPrefix("arn:"), let parts = ARNParts(ref), parts.resource.hasPrefix("alias/") {
+            self.name = parts.resource; self.account = parts.account; self.region = parts.region
+        } else {
+            return nil
+        }
+    }
+
+    init(name: String, account: String?, region: String?) {
+        self.name = name; self.account = account; self.region = region
+    }
+
+    static func isAlias(_ ref: String?) -> Bool {
+        guard let ref else { return false }
+        return ref.hasPrefix("alias/") || (ref.hasPrefix("arn:") && ref.contains(":alias/"))
+    }
+}
+
+extension Row {
+    /// A column as text whatever SQLite type it holds (json_extract of a number is a number):
+    /// never traps on an odd record.
+    func stateText(_ column: String) -> String? {
+        let value: DatabaseValue = self[column]
+        switch value.storage {
+        case .string(let s): return s
+        case .int64(let i): return String(i)
+        case .double(let d): return String(d)
+        default: return nil
+        }
+    }
+}
