@@ -194,7 +194,7 @@ struct PolicyHistory {
     static func load(_ db: Database) throws -> PolicyHistory {
         var history = PolicyHistory()
         let rows = try Row.fetchAll(db, sql: """
-            SELECT rowid, key_arn, valid_from, valid_to, source, policy FROM key_policies ORDER BY key_arn, valid_from
+            SELECT id, key_arn, valid_from, valid_to, source, policy FROM key_policies ORDER BY key_arn, valid_from, id
             """)
         for row in rows {
             let keyARN: String = row["key_arn"]
@@ -207,7 +207,7 @@ struct PolicyHistory {
             } else {
                 policy = KeyPolicy.awsDefault(account: PrincipalResolver.accountOf(arn: keyARN) ?? "")
             }
-            let rowID: Int64 = row["rowid"]
+            let rowID: Int64 = row["id"]
             history.byKey[keyARN, default: []].append(
                 Version(id: String(rowID), from: row["valid_from"] ?? "", to: row["valid_to"], source: source, policy: policy))
         }

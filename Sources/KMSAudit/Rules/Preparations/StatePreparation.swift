@@ -1,0 +1,14 @@
+import GRDB
+
+/// Derives keys, aliases, policies, grants, key states, DB resources and snapshots from every
+/// ingested event and document (RULES.md decision 7), before the rules read them.
+struct StatePreparation: RulePreparation {
+    let name = "derived-state"
+
+    func prepare(_ db: Database, _ context: CheckContext) throws {
+        let options = StateOptions(
+            extraDatabaseKeys: context.options.config.databaseKeys,
+            policyNamesRDSViaService: { text in (try? KeyPolicy(json: text))?.hasRDSViaServiceCondition ?? false })
+        _ = try StateBuilder.rebuild(db, options: options)
+    }
+}
