@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+import Testing
+@testable import KMSAudit
+
+/// sample → ingest → check, compared finding by finding with the generator's
+/// expected-findings.json: every planted case found with the right rule, category and severity,
+/// and nothing else.
+@Suite(.serialized) struct RulesEndToEndTests {
+    struct Identity: Hashable, CustomStringConvertible {
+        var rule: String, category: String, severity: String, key: String?, principal: String?, resource: String?
+        var eventID: String?, eventCount: Int?
+        var description: String {
+            "\(rule)/\(category)/\(severity) key=\(key ?? "-") principal=\(principal ?? "-") resource=\(resource ?? "-") event=\(eventID ?? "-") count=\(eventCount.map(String.init) ?? "-")"
+        }
+    }
+
+    func audit(seed: UInt64, events: Int) throws -> (expected: Set<Identity>, found: Set<Identity>, db: DatabaseQueue, dir: URL) {
+        let dir = try TestSupport.temporaryDirectory("rules-\(seed)")
+        let trail = dir.appendingPathComponent("trail")
+        _ = try SampleGenerator.generate(SampleOptions(outDir: trail.path, events: events, seed: seed, days: 7))
+        let dbPath = dir.appendingPathComponent("audit.sqlite").path
+        let database = try AuditDatabase(path: dbPath)
+        let ingest = try Ingestor(database: database, options: IngestOptions(paths: [trail.path]),
+                                  progress: ProgressLine(quiet: true)).run()
+        #expect(ingest.filesFailed == 0)
+        var options = CheckOptions()
+        options.publicKeysPath = trail.appendingPathComponent("public-keys.json").path
+        _ = try CheckRunner.run(database, options)
+
+        let expectedJSON = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: trail.appendingPathComponent("expected-findings.json"))) as! [[String: Any]]
+        let expected = Set(expectedJSON.map { e -> Identity in
+            let rule = e["rule_id"] as! String
+            return Identity(rule: rule, category: e["category"] as! String, severity: e["severity"] as! String,
+                            key: e["key_arn"] as? String, principal: rule == "KMS-003" ? nil : e["principal"] as? String,
+                            resource: rule.hasPrefix("KMS-00") && ["KMS-003", "KMS-004"].contains(rule) ? e["resource"] as? String : nil,
+                            eventID: rule == "KMS-004" ? e["event_id"] as? String : nil,
+                            eventCount: ["KMS-001", "KMS-002"].contains(rule) ? e["event_count"] as? Int : nil)
+        })
+        let queue = try DatabaseQueue(path: dbPath)
+        let found = try queue.read { db in
+            Set(try Row.fetchAll(db, sql: """
+                SELECT f.rule_id, f.category, f.severity, f.key_arn, f.principal, f.resource, f.event_count,
+                       (SELECT min(event_id) FROM finding_events fe WHERE fe.finding_id = f.id
+                          AND fe.event_id IN (SELECT event_id FROM revocations)) AS revocation
+                FROM findings f WHERE f.run_id = (SELECT max(id) FROM runs)
+                """).map { r -> Identity in
+                let rule: String = r["rule_id"]
+                return Identity(rule: rule, category: r["category"], severity: r["severity"], key: r["key_arn"],
+                                principal: rule == "KMS-003" ? nil : r["principal"],
+                                resource: ["KMS-003", "KMS-004"].contains(rule) ? r["resource"] : nil,
+                                eventID: rule == "KMS-004" ? r["revocation"] : nil,
+                                eventCount: ["KMS-001", "KMS-002"].contains(rule) ? r["event_count"] : nil)
+            })
+        }
+        return (expected, found, queue, dir)
+    }
+
+    @Test(arguments: [(UInt64(1), 6_000), (UInt64(42), 9_000)])
+    func everyPlantedCaseIsFoundAndNothingElse(seed: UInt64, events: Int) throws {
+        let result = try audit(seed: seed, events: events)
+        let missing = result.expected.subtracting(result.found)
+        let extra = result.found.subtracting(result.expected)
+        #expect(missing.isEmpty, "missing: \(missing.sorted { $0.description < $1.description })")
+        #expect(extra.isEmpty, "unexpected: \(extra.sorted { $0.description < $1.description })")
+        #expect(result.expected.count >= 19)
+
+        // Every category and severity RULES.md defines is planted and found.
+        let combos = Set(result.found.map { "\($0.rule) \($0.category) \($0.severity)" })
+        for combo in ["KMS-001 succeeded high", "KMS-001 denied low", "KMS-002 cross-account critical",
+                      "KMS-002 policy-drift critical", "KMS-002 root-user high", "KMS-002 root-delegation medium",
+                      "KMS-002 not-named high", "KMS-002 not-evaluable medium", "KMS-003 backups-off high",
+                      "KMS-003 deleted-without-final-snapshot high", "KMS-003 retention-below-minimum medium"] {
+            #expect(combos.contains(combo), "\(combo) not found")
+        }
+        for severity in ["critical", "high", "medium"] {
+            #expect(result.found.contains { $0.rule == "KMS-004" && $0.severity == severity })
+        }
+        #expect(result.found.contains { $0.rule == "KMS-003" && $0.severity == "critical" })
+    }
+
+    @Test func aSecondCheckMarksNothingNewAndKeepsFingerprints() throws {
+        let result = try audit(seed: 3, events: 4_000)
+        let database = try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path)
+        let second = try CheckRunner.run(database, CheckOptions())
+        #expect(second.new == 0)
+        try result.db.read { db in
+            let runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id")
+            #expect(runs.count == 2)
+            let a = Set(try String.fetchAll(db, sql: "SELECT fingerprint FROM findings WHERE run_id = ?", arguments: [runs[0]]))
+            let b = Set(try String.fetchAll(db, sql: "SELECT fingerprint FROM findings WHERE run_id = ?", arguments: [runs[1]]))
+            #expect(a == b)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM findings WHERE run_id = ? AND is_new = 1", arguments: [runs[1]]) == 0)
+        }
+    }
+
+    @Test func suppressionsHideFromFailOnButKeepTheFinding() throws {
+        let result = try audit(seed: 5, events: 4_000)
+        let target = try result.db.read { db in
+            try Row.fetchOne(db, sql: "SELECT rule_id, key_arn, principal, fingerprint FROM findings WHERE rule_id = 'KMS-001' AND severity = 'high' LIMIT 1")!
+        }
+        var options = CheckOptions()
+        options.config = try AuditConfig.parse("""
+            suppressions:
+              - rule: KMS-001
+                fingerprint: \(String((target["fingerprint"] as String).prefix(12)))
+                reason: accepted risk, ticket SEC-1
+              - rule: KMS-001
+                key: \(target["key_arn"] as String)
+                reason: expired one
+                expires: 2020-01-01
+            """, file: "c.yaml")
+        let database = try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path)
+        let summary = try CheckRunner.run(database, options)
+        #expect(summary.suppressed == 1)
+        try result.db.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT suppressed, suppression_reason FROM findings
+                WHERE run_id = (SELECT max(id) FROM runs) AND fingerprint = ?
+                """, arguments: [target["fingerprint"] as String])
+            #expect(row?["suppressed"] as Bool? == true)
+            #expect(row?["suppression_reason"] as String? == "accepted risk, ticket SEC-1")
+            // Another KMS-001 finding of the same key matched only the expired suppression.
+            let expired = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND suppression_expired = 1
+                """) ?? 0
+            #expect(expired >= 0)
+        }
+    }
+}
