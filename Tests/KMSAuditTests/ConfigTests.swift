@@ -53,3 +53,21 @@ import Testing
         #expect(Suppressions.match([s], rule: "KMS-002", row: other, fingerprint: "abc") == nil)
     }
 }
+
+@Suite struct TimeFormatTests {
+    @Test func awsConsoleTimes() {
+        #expect(TimeFormats.parseAWSConsoleTime("Oct 10, 2024 3:18:55 PM").map(TimeFormats.canonical) == "2024-10-10T15:18:55Z")
+        #expect(TimeFormats.parseAWSConsoleTime("Oct 21, 2024, 2:25:29 PM").map(TimeFormats.canonical) == "2024-10-21T14:25:29Z")
+        #expect(TimeFormats.parseAWSConsoleTime("Apr 12, 2021 18:58:30 PM").map(TimeFormats.canonical) == "2021-04-12T18:58:30Z")
+        #expect(TimeFormats.parseAWSConsoleTime("Jan 1, 2024 12:00:01 AM").map(TimeFormats.canonical) == "2024-01-01T00:00:01Z")
+        #expect(TimeFormats.parseAWSConsoleTime("not a time") == nil)
+    }
+
+    @Test func lenientEventTimes() {
+        #expect(TimeFormats.parseLenient("2022-09-24 00:38:26").map(TimeFormats.canonical) == "2022-09-24T00:38:26Z")
+        #expect(TimeFormats.parseLenient("2025-03-05T21:19:44.000000000Z").map(TimeFormats.canonical) == "2025-03-05T21:19:44Z")
+        #expect(TimeFormats.parseLenient("2025-03-05T23:19:44+02:00").map(TimeFormats.canonical) == "2025-03-05T21:19:44Z")
+        #expect(TimeFormats.parseLenient("2025-13-05T23:19:44Z") == nil)
+        #expect(TimeFormats.parseLenient("yesterday") == nil)
+    }
+}

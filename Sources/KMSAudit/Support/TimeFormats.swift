@@ -67,7 +67,12 @@ public enum TimeFormats {
     /// `Oct 21, 2024, 2:25:29 PM` (and the doc's `Apr 12, 2021 18:58:30 PM`).
     public static func parseAWSConsoleTime(_ s: String) -> Date? {
         if let d = parseISO8601(s) { return d }
-        let cleaned = s.replacingOccurrences(of: ", ", with: " ").replacingOccurrences(of: ",", with: " ")
+        var cleaned = s.replacingOccurrences(of: ", ", with: " ").replacingOccurrences(of: ",", with: " ")
+        // AWS's own doc writes "18:58:30 PM": a 24-hour time with a stray marker. Drop the marker.
+        let parts = cleaned.split(separator: " ")
+        if parts.count == 5, let hour = Int(parts[3].split(separator: ":").first ?? ""), hour > 12 {
+            cleaned = parts.prefix(4).joined(separator: " ")
+        }
         for format in ["MMM d yyyy h:mm:ss a", "MMM d yyyy H:mm:ss a", "MMM d yyyy H:mm:ss"] {
             let f = DateFormatter()
             f.locale = Locale(identifier: "en_US_POSIX")
