@@ -216,3 +216,14 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONEquivalenceTests {
+    @Test func formattingAndMemberOrderDoNotMakeAClash() {
+        let a = Array(#"{"eventID":"x","a":[1,2,{"b":"\u00e9"}],"c":null}"#.utf8)
+        let b = Array("{\n  \"c\" : null,\n  \"a\" : [ 1, 2.0, { \"b\" : \"é\" } ],\n  \"eventID\" : \"x\"\n}".utf8)
+        #expect(JSONEquivalence.equivalent(a, b))
+        #expect(!JSONEquivalence.equivalent(a, Array(#"{"eventID":"x","a":[1,2,{"b":"e"}],"c":null}"#.utf8)))
+        #expect(!JSONEquivalence.equivalent(a, Array(#"{"eventID":"x","a":[2,1,{"b":"é"}],"c":null}"#.utf8)))
+        #expect(!JSONEquivalence.equivalent(a, Array(#"{"eventID":"x","a":[1,2,{"b":"é"}]}"#.utf8)))
+    }
+}

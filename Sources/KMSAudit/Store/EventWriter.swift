@@ -61,6 +61,10 @@ final class EventWriter {
         if sqlite3_step(selectRaw) == SQLITE_ROW, let p = sqlite3_column_blob(selectRaw, 0) {
             let n = Int(sqlite3_column_bytes(selectRaw, 0))
             same = n == e.raw.count && e.raw.withUnsafeBytes { memcmp($0.baseAddress!, p, n) == 0 }
+            if !same {
+                let stored = Array(UnsafeRawBufferPointer(start: p, count: n))
+                same = JSONEquivalence.equivalent(stored, e.raw)
+            }
         }
         sqlite3_reset(selectRaw)
         let outcome: Outcome = same ? .duplicate : .clash
