@@ -23,6 +23,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v6-evaluations") { db in
             try db.execute(sql: v6Evaluations)
         }
+        migrator.registerMigration("v7-views") { db in
+            try db.execute(sql: v7Views)
+        }
         return migrator
     }
 
@@ -288,5 +291,38 @@ enum SchemaMigrations {
         PRIMARY KEY (revocation_event_id, resource_arn)
     ) WITHOUT ROWID;
     CREATE INDEX revocation_exposures_resource ON revocation_exposures(resource_arn);
+    """
+
+    /// Views for the questions people ask most (docs/SCHEMA.md "Views").
+    static let v7Views = """
+    CREATE VIEW current_db_resources AS
+    SELECT r.arn, r.identifier, r.kind, r.engine, r.account, r.region, r.cluster_identifier,
+           r.storage_encrypted, r.kms_key_arn, r.backup_retention_period, r.created_at, r.last_event_at,
+           k.is_database_key,
+           (SELECT c.new_state FROM key_state_changes c WHERE c.key_arn = r.kms_key_arn
+             ORDER BY c.event_time DESC LIMIT 1) AS key_state,
+           (SELECT count(*) FROM snapshots s WHERE (s.db_resource_id = r.id OR s.resource_arn = r.arn)
+             AND s.deleted_at IS NULL) AS snapshots,
+           (SELECT count(*) FROM snapshots s WHERE (s.db_resource_id = r.id OR s.resource_arn = r.arn)
+             AND s.deleted_at IS NULL AND s.key_arn IS NOT NULL AND s.key_arn <> r.kms_key_arn) AS snapshots_under_other_key
+    FROM db_resources r LEFT JOIN keys k ON k.key_arn = r.kms_key_arn
+    WHERE r.deleted_at IS NULL;
+
+    CREATE VIEW kms_use_by_key_principal AS
+    SELECT key_arn, principal, count(*) AS calls, sum(via_rds) AS via_rds_calls,
+           sum(1 - via_rds) AS direct_calls, sum(1 - succeeded) AS failed_calls,
+           min(event_time) AS first_seen, max(event_time) AS last_seen,
+           group_concat(DISTINCT event_name) AS event_names
+    FROM kms_events WHERE key_arn IS NOT NULL
+    GROUP BY key_arn, principal;
+
+    CREATE VIEW latest_findings AS
+    SELECT f.* FROM findings f WHERE f.run_id = (SELECT max(id) FROM runs WHERE status = 'ok');
+
+    CREATE VIEW key_state_history AS
+    SELECT c.key_arn, c.event_time, c.event_name, c.new_state, c.principal, c.deletion_date, c.event_id,
+           k.is_database_key,
+           (SELECT group_concat(DISTINCT a.alias_name) FROM alias_history a WHERE a.key_arn = c.key_arn) AS aliases
+    FROM key_state_changes c LEFT JOIN keys k ON k.key_arn = c.key_arn;
     """
 }
