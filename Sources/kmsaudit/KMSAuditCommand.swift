@@ -14,7 +14,7 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [IngestCommand.self, SampleCommand.self]
+        subcommands: [IngestCommand.self, ReportCommand.self, SampleCommand.self]
     )
 }
 

@@ -1,0 +1,644 @@
+import Foundation
+import Mustache
+
+/// The HTML report: one self-contained file a compliance team opens, prints and files.
+///
+/// Rendering is two steps. `HTMLView.init` turns the model into plain structs of strings, flags
+/// and arrays (what the templates show, already formatted), and swift-mustache fills the
+/// templates in `Templates/` with them. Every value goes through `{{x}}`, which HTML-escapes it;
+/// the templates never use `{{{x}}}` or `{{&x}}` (a test checks), so log text cannot become markup.
+/// View structs hold no optionals: Mustache looks a nil value up in the enclosing contexts, which
+/// would show, say, the finding's principal in an event row that has none.
+public enum HTMLReport {
+    public static func render(_ model: ReportModel) throws -> String {
+        let library = try templates()
+        guard let html = library.render(HTMLView(model), withTemplate: "report") else {
+            throw HTMLReportError.missingTemplate("report")
+        }
+        return html
+    }
+
+    /// The templates, embedded in the binary by Package.swift (`.embedInCode`), as a library so
+    /// the page can include the style, script, chart and card partials by name.
+    static func templates() throws -> MustacheLibrary {
+        let sources: [(String, [UInt8])] = [
+            ("report", PackageResources.report_html_mustache),
+            ("style", PackageResources.report_css_mustache),
+            ("script", PackageResources.report_js_mustache),
+            ("chart", PackageResources.chart_svg_mustache),
+            ("card", PackageResources.finding_card_html_mustache),
+            ("evidence", PackageResources.evidence_html_mustache),
+        ]
+        var library = MustacheLibrary()
+        for (name, bytes) in sources {
+            do {
+                try library.register(String(decoding: bytes, as: UTF8.self), named: name)
+            } catch {
+                throw HTMLReportError.badTemplate(name, "\(error)")
+            }
+        }
+        return library
+    }
+
+    /// The template sources, for tests that check what they may not contain.
+    static var templateSources: [String: String] {
+        [
+            "report.html": String(decoding: PackageResources.report_html_mustache, as: UTF8.self),
+            "report.css": String(decoding: PackageResources.report_css_mustache, as: UTF8.self),
+            "report.js": String(decoding: PackageResources.report_js_mustache, as: UTF8.self),
+            "chart.svg": String(decoding: PackageResources.chart_svg_mustache, as: UTF8.self),
+            "finding-card.html": String(decoding: PackageResources.finding_card_html_mustache, as: UTF8.self),
+            "evidence.html": String(decoding: PackageResources.evidence_html_mustache, as: UTF8.self),
+        ]
+    }
+}
+
+public enum HTMLReportError: Error, CustomStringConvertible {
+    case missingTemplate(String)
+    case badTemplate(String, String)
+
+    public var description: String {
+        switch self {
+        case .missingTemplate(let n): return "report template \(n) is missing"
+        case .badTemplate(let n, let e): return "report template \(n) does not parse: \(e)"
+        }
+    }
+}
+
+// MARK: - View model
+
+/// What the report template shows. Only stored properties: Mustache reads them by reflection.
+struct HTMLView {
+    var generatedAt: String
+    var generatorVersion: String
+    var run: RunView
+    var integrity: IntegrityView
+    var ingest: IngestView
+    var policyUnknown: PolicyUnknownView
+    var coverage: CoverageView
+    var summary: SummaryView
+    var severityChart: SVGChart
+    var ruleChart: SVGChart
+    var ruleSections: [RuleSectionView]
+    var hasActive: Bool
+    var suppressed: [CardView]
+    var hasSuppressed: Bool
+    var permissions: [String]
+    var notes: [String]
+    var hasNotes: Bool
+    var totalFindings: Int
+
+    init(_ model: ReportModel) {
+        generatedAt = model.generatedAt
+        generatorVersion = model.generatorVersion
+        run = RunView(model)
+        integrity = IntegrityView(model.integrity)
+        ingest = IngestView(model.ingest)
+        policyUnknown = PolicyUnknownView(keys: model.policyUnknownKeys)
+        coverage = CoverageView(gaps: model.coverageGaps)
+        summary = SummaryView(model)
+        let active = model.activeFindings
+        severityChart = .bySeverity(active)
+        ruleChart = .byRule(active, ruleIDs: model.ruleIDs)
+        var index = 0
+        func card(_ f: Finding) -> CardView {
+            index += 1
+            return CardView(f, index: index, eventLimit: model.eventLimit)
+        }
+        ruleSections = model.ruleIDs.map { rule in
+            let cards = active.filter { $0.ruleID == rule }.map(card)
+            return RuleSectionView(ruleID: rule, title: model.ruleTitle(rule), anchor: anchor("rule", rule),
+                                   count: cards.count, findings: cards, hasFindings: !cards.isEmpty)
+        }
+        hasActive = !active.isEmpty
+        suppressed = model.suppressedFindings.map(card)
+        hasSuppressed = !suppressed.isEmpty
+        permissions = neptuneKeyPermissions
+        notes = model.notes
+        hasNotes = !notes.isEmpty
+        totalFindings = model.findings.count
+    }
+}
+
+struct RunView {
+    var id: String
+    var status: String
+    var startedAt: String
+    var finishedAt: String
+    var toolVersion: String
+    var window: String
+    var configPath: String
+    var hasConfig: Bool
+    var configSHA256: String
+    var failOn: String
+    var hasFailOn: Bool
+    var rules: String
+    var previousRun: String
+    var hasPreviousRun: Bool
+
+    init(_ model: ReportModel) {
+        let r = model.run
+        id = String(r.id)
+        status = r.status
+        startedAt = r.startedAt
+        finishedAt = r.finishedAt ?? "not finished"
+        toolVersion = r.toolVersion
+        switch (r.windowStart, r.windowEnd) {
+        case (nil, nil):
+            let first = model.ingest.firstEventTime ?? "no events"
+            let last = model.ingest.lastEventTime ?? "no events"
+            window = "Everything ingested (\(first) to \(last))"
+        default:
+            window = "\(r.windowStart ?? "the first event") to \(r.windowEnd ?? "the last event")"
+        }
+        configPath = r.configPath ?? ""
+        hasConfig = r.configPath != nil
+        configSHA256 = r.configSHA256 ?? ""
+        failOn = r.failOn ?? ""
+        hasFailOn = r.failOn != nil
+        rules = model.ruleIDs.isEmpty ? "none recorded" : model.ruleIDs.joined(separator: ", ")
+        previousRun = model.previousRunID.map(String.init) ?? ""
+        hasPreviousRun = model.previousRunID != nil
+    }
+}
+
+struct FileView {
+    var path: String
+    var kind: String
+    var error: String
+}
+
+struct IntegrityView {
+    var checked: Bool
+    /// `ok`, `warn`, `bad` or `unknown`: the banner's colour.
+    var state: String
+    var headline: String
+    var verified: String
+    var notVerifiable: String
+    var failed: String
+    var failures: [FileView]
+    var hasFailures: Bool
+
+    init(_ info: IntegrityInfo?) {
+        guard let info else {
+            checked = false
+            state = "unknown"
+            headline = "Not checked: this database has no evidence-integrity results (run `kmsaudit verify` with the trail's digest files)."
+            verified = "—"; notVerifiable = "—"; failed = "—"
+            failures = []; hasFailures = false
+            return
+        }
+        checked = true
+        verified = String(info.verified)
+        notVerifiable = String(info.notVerifiable)
+        failed = String(info.failed)
+        failures = info.failures.map { FileView(path: $0.path, kind: "", error: $0.error ?? "") }
+        hasFailures = !failures.isEmpty
+        if info.failed > 0 {
+            state = "bad"
+            headline = "\(info.failed) log file(s) failed verification: their events may have been altered after delivery."
+        } else if info.notVerifiable > 0 {
+            state = "warn"
+            headline = "\(info.notVerifiable) log file(s) could not be verified (no digest covers them); \(info.verified) verified."
+        } else {
+            state = "ok"
+            headline = "All \(info.verified) log file(s) verified against CloudTrail digests."
+        }
+    }
+}
+
+struct AccountRegionView {
+    var account: String
+    var region: String
+    var events: String
+}
+
+struct IngestView {
+    var filesTotal: String
+    var filesOK: String
+    var filesFailed: String
+    var filesSkipped: String
+    var events: String
+    var duplicates: String
+    var clashes: String
+    var hasClashes: Bool
+    var firstEvent: String
+    var lastEvent: String
+    var lastIngestAt: String
+    var accounts: String
+    var regions: String
+    var accountRegions: [AccountRegionView]
+    var hasAccountRegions: Bool
+    var failedFiles: [FileView]
+    var hasFailedFiles: Bool
+
+    init(_ i: IngestInfo) {
+        filesTotal = String(i.filesTotal)
+        filesOK = String(i.filesOK)
+        filesFailed = String(i.filesFailed)
+        filesSkipped = String(i.filesSkipped)
+        events = String(i.events)
+        duplicates = String(i.duplicates)
+        clashes = String(i.clashes)
+        hasClashes = i.clashes > 0
+        firstEvent = i.firstEventTime ?? "—"
+        lastEvent = i.lastEventTime ?? "—"
+        lastIngestAt = i.lastIngestAt ?? "—"
+        accounts = i.accounts.isEmpty ? "none" : i.accounts.joined(separator: ", ")
+        regions = i.regions.isEmpty ? "none" : i.regions.joined(separator: ", ")
+        accountRegions = i.accountRegions.map {
+            AccountRegionView(account: $0.account ?? "(unknown)", region: $0.region ?? "(unknown)", events: String($0.events))
+        }
+        hasAccountRegions = !accountRegions.isEmpty
+        failedFiles = i.failedFiles.map { FileView(path: $0.path, kind: $0.errorKind ?? "", error: $0.error ?? "") }
+        hasFailedFiles = !failedFiles.isEmpty
+    }
+}
+
+struct PolicyUnknownView {
+    var checked: Bool
+    var keys: [String]
+    var hasKeys: Bool
+
+    init(keys: [String]?) {
+        checked = keys != nil
+        self.keys = keys ?? []
+        hasKeys = !(keys ?? []).isEmpty
+    }
+}
+
+struct GapView {
+    var account: String
+    var region: String
+    var start: String
+    var end: String
+    var hours: String
+}
+
+struct CoverageView {
+    var checked: Bool
+    var gaps: [GapView]
+    var hasGaps: Bool
+
+    init(gaps: [CoverageGap]?) {
+        checked = gaps != nil
+        self.gaps = (gaps ?? []).map {
+            GapView(account: $0.account ?? "(unknown)", region: $0.region ?? "(unknown)", start: $0.start,
+                    end: $0.end ?? "—", hours: $0.hours.map(String.init) ?? "—")
+        }
+        hasGaps = !self.gaps.isEmpty
+    }
+}
+
+struct SeverityCountView {
+    var severity: String
+    var label: String
+    var count: String
+    var isZero: Bool
+}
+
+struct RuleSummaryView {
+    var ruleID: String
+    var title: String
+    var anchor: String
+    var counts: [SeverityCountView]
+    var total: String
+    var new: String
+    var suppressed: String
+}
+
+struct BriefFindingView {
+    var ruleID: String
+    var severity: String
+    var severityLabel: String
+    var title: String
+    var subject: String
+    var anchor: String
+}
+
+struct SummaryView {
+    var severities: [SeverityCountView]
+    var rules: [RuleSummaryView]
+    var hasRules: Bool
+    var active: String
+    var new: String
+    var suppressed: String
+    var expired: String
+    var hasExpired: Bool
+    var newFindings: [BriefFindingView]
+    var hasNew: Bool
+    var resolved: [BriefFindingView]
+    var hasResolved: Bool
+    var hasPreviousRun: Bool
+    var previousRun: String
+
+    init(_ model: ReportModel) {
+        let active = model.activeFindings
+        func counts(_ fs: [Finding]) -> [SeverityCountView] {
+            Severity.allCases.map { s in
+                let n = fs.filter { $0.severity == s }.count
+                return SeverityCountView(severity: s.rawValue, label: s.label, count: String(n), isZero: n == 0)
+            }
+        }
+        severities = counts(active)
+        rules = model.ruleIDs.map { rule in
+            let all = model.findings.filter { $0.ruleID == rule }
+            let live = all.filter { !$0.suppressed }
+            return RuleSummaryView(ruleID: rule, title: model.ruleTitle(rule), anchor: anchor("rule", rule),
+                                   counts: counts(live), total: String(live.count),
+                                   new: String(live.filter(\.isNew).count),
+                                   suppressed: String(all.filter(\.suppressed).count))
+        }
+        hasRules = !rules.isEmpty
+        self.active = String(active.count)
+        new = String(active.filter(\.isNew).count)
+        suppressed = String(model.suppressedFindings.count)
+        let expiredCount = model.findings.filter(\.suppressionExpired).count
+        expired = String(expiredCount)
+        hasExpired = expiredCount > 0
+        newFindings = active.filter(\.isNew).sorted { $0.severity < $1.severity }.map {
+            BriefFindingView(ruleID: $0.ruleID, severity: $0.severity.rawValue, severityLabel: $0.severity.label,
+                             title: $0.title, subject: subject(key: $0.keyARN, principal: $0.principal, resource: $0.resource),
+                             anchor: anchor("finding", $0.fingerprint))
+        }
+        hasNew = !newFindings.isEmpty
+        resolved = model.resolvedSincePrevious.map {
+            BriefFindingView(ruleID: $0.ruleID, severity: $0.severity.rawValue, severityLabel: $0.severity.label,
+                             title: $0.title, subject: subject(key: $0.keyARN, principal: $0.principal, resource: $0.resource),
+                             anchor: "")
+        }
+        hasResolved = !resolved.isEmpty
+        hasPreviousRun = model.previousRunID != nil
+        previousRun = model.previousRunID.map(String.init) ?? ""
+    }
+}
+
+struct RuleSectionView {
+    var ruleID: String
+    var title: String
+    var anchor: String
+    var count: Int
+    var findings: [CardView]
+    var hasFindings: Bool
+}
+
+/// One finding card. The `data-*` attributes the script filters and sorts by come from here.
+struct CardView {
+    var anchor: String
+    var index: Int
+    var ruleID: String
+    var severity: String
+    var severityLabel: String
+    var severityRank: Int
+    var category: String
+    var hasCategory: Bool
+    var title: String
+    var keyARN: String
+    var hasKey: Bool
+    var principal: String
+    var hasPrincipal: Bool
+    var resource: String
+    var hasResource: Bool
+    var firstSeen: String
+    var lastSeen: String
+    var eventCount: String
+    var fingerprint: String
+    var isNew: Bool
+    var explanation: String
+    var remediation: String
+    var showPermissions: Bool
+    var permissions: [String]
+    var controls: [String]
+    var hasControls: Bool
+    var evidence: [EvidenceRowView]
+    var hasEvidence: Bool
+    var events: [EventView]
+    var hasEvents: Bool
+    var eventsHeading: String
+    var eventsTruncated: Bool
+    var eventsNote: String
+    var suppressed: Bool
+    var suppressionReason: String
+    var suppressionExpires: String
+    var hasSuppressionExpires: Bool
+    var suppressionExpired: Bool
+
+    init(_ f: Finding, index: Int, eventLimit: Int?) {
+        anchor = HTMLView.anchorFor(f)
+        self.index = index
+        ruleID = f.ruleID
+        severity = f.severity.rawValue
+        severityLabel = f.severity.label
+        severityRank = f.severity.rank
+        category = f.category ?? ""
+        hasCategory = f.category != nil
+        title = f.title
+        keyARN = f.keyARN ?? ""
+        hasKey = f.keyARN != nil
+        principal = f.principal ?? ""
+        hasPrincipal = f.principal != nil
+        resource = f.resource ?? ""
+        hasResource = f.resource != nil
+        firstSeen = f.firstSeen ?? "—"
+        lastSeen = f.lastSeen ?? "—"
+        eventCount = String(f.eventCount)
+        fingerprint = f.fingerprint
+        isNew = f.isNew
+        explanation = f.explanation
+        remediation = f.remediation
+        // Rules about RDS's access to the key: name what Neptune needs (the seed's list).
+        showPermissions = ["KMS-001", "KMS-002", "KMS-004"].contains(f.ruleID)
+        permissions = neptuneKeyPermissions
+        controls = f.controls
+        hasControls = !f.controls.isEmpty
+        evidence = EvidenceRowView.rows(f.evidence)
+        hasEvidence = !evidence.isEmpty
+        events = f.events.map(EventView.init)
+        hasEvents = !events.isEmpty
+        eventsHeading = f.events.count < f.eventTotal
+            ? "Evidence events (\(f.events.count) of \(f.eventTotal))"
+            : "Evidence events (\(f.eventTotal))"
+        eventsTruncated = f.events.count < f.eventTotal
+        eventsNote = "Showing the first \(f.events.count) of \(f.eventTotal) events; evidence.csv lists them all."
+        suppressed = f.suppressed
+        suppressionReason = f.suppressionReason ?? "no reason recorded"
+        suppressionExpires = f.suppressionExpires ?? ""
+        hasSuppressionExpires = f.suppressionExpires != nil
+        suppressionExpired = f.suppressionExpired
+    }
+}
+
+struct EventView {
+    var eventID: String
+    var stored: Bool
+    var time: String
+    var name: String
+    var source: String
+    var region: String
+    var principal: String
+    var session: String
+    var hasSession: Bool
+    var sourceIP: String
+    var userAgent: String
+    var errorCode: String
+    var errorMessage: String
+    var failed: Bool
+    var context: String
+    var hasContext: Bool
+
+    init(_ e: EvidenceEvent) {
+        eventID = e.eventID
+        stored = e.stored
+        time = e.eventTime ?? "—"
+        name = e.eventName ?? (e.stored ? "—" : "not in the database")
+        source = e.eventSource ?? ""
+        region = e.region ?? ""
+        principal = e.principal ?? "—"
+        session = e.sessionName ?? ""
+        hasSession = !(e.sessionName ?? "").isEmpty
+        sourceIP = e.sourceIP ?? "—"
+        userAgent = e.userAgent ?? "—"
+        errorCode = e.errorCode ?? ""
+        errorMessage = e.errorMessage ?? ""
+        failed = e.errorCode != nil
+        context = e.encryptionContext ?? ""
+        hasContext = !(e.encryptionContext ?? "").isEmpty && e.encryptionContext != "{}"
+    }
+}
+
+/// One row of a finding's evidence table: a label and a value shown as text, a list, a nested
+/// table or code, depending on the JSON value's shape.
+struct EvidenceRowView {
+    var key: String
+    var label: String
+    var isText: Bool
+    var text: String
+    var isCode: Bool
+    var isList: Bool
+    var items: [String]
+    var moreItems: String
+    var hasMoreItems: Bool
+    var isTable: Bool
+    var table: EvidenceTableView
+
+    static let listCap = 100
+
+    static func rows(_ evidence: JSONNode) -> [EvidenceRowView] {
+        switch evidence {
+        case .object(let members): return members.map { EvidenceRowView(key: $0.key, value: $0.value) }
+        case .null: return []
+        default: return [EvidenceRowView(key: "evidence", value: evidence)]
+        }
+    }
+
+    init(key: String, value: JSONNode) {
+        self.key = key
+        label = EvidenceRowView.humanise(key)
+        isText = false; text = ""; isCode = false
+        isList = false; items = []; moreItems = ""; hasMoreItems = false
+        isTable = false; table = EvidenceTableView(hasHeader: false, columns: [], rows: [])
+        switch value {
+        case .array(let elements) where elements.allSatisfy(\.isScalar):
+            if elements.isEmpty {
+                isText = true; text = "none"
+            } else {
+                isList = true
+                items = elements.prefix(EvidenceRowView.listCap).map(EvidenceRowView.cellText)
+                if elements.count > EvidenceRowView.listCap {
+                    hasMoreItems = true
+                    moreItems = "and \(elements.count - EvidenceRowView.listCap) more"
+                }
+            }
+        case .array(let elements):
+            isTable = true
+            table = EvidenceTableView.rowsOfObjects(elements)
+        case .object(let members):
+            isTable = true
+            table = EvidenceTableView(hasHeader: false, columns: [],
+                                      rows: members.map { EvidenceTableRow(cells: [EvidenceRowView.humanise($0.key), EvidenceRowView.cellText($0.value)]) })
+        default:
+            let s = EvidenceRowView.cellText(value)
+            // SQL and other long multi-line text read better as code.
+            if s.contains("\n") || key.lowercased().hasSuffix("sql") || s.uppercased().hasPrefix("SELECT ") {
+                isCode = true
+            } else {
+                isText = true
+            }
+            text = s
+        }
+    }
+
+    /// A compact, readable text for any JSON value.
+    static func cellText(_ v: JSONNode) -> String {
+        switch v {
+        case .null: return "—"
+        case .bool(let b): return b ? "yes" : "no"
+        case .int(let i): return String(i)
+        case .double(let d): return "\(d)"
+        case .string(let s): return s
+        case .array(let items):
+            if items.isEmpty { return "none" }
+            if items.allSatisfy(\.isScalar) { return items.map(cellText).joined(separator: ", ") }
+            return items.map { $0.serialized(indent: nil) }.joined(separator: "; ")
+        case .object(let members):
+            if members.allSatisfy(\.value.isScalar) {
+                return members.map { "\($0.key): \(cellText($0.value))" }.joined(separator: "; ")
+            }
+            return v.serialized(indent: nil)
+        }
+    }
+
+    /// `source_ips` → "Source IPs": the evidence keys as a reader would write them.
+    static func humanise(_ key: String) -> String {
+        let words = key.replacingOccurrences(of: "-", with: "_").split(separator: "_")
+            .map { acronyms[$0.lowercased()] ?? String($0) }
+        guard let first = words.first else { return key }
+        let head = first.prefix(1).uppercased() + first.dropFirst()
+        return ([head] + words.dropFirst()).joined(separator: " ")
+    }
+
+    static let acronyms = [
+        "ip": "IP", "ips": "IPs", "arn": "ARN", "arns": "ARNs", "sql": "SQL", "id": "ID", "ids": "IDs",
+        "kms": "KMS", "rds": "RDS", "db": "DB", "url": "URL", "json": "JSON", "aws": "AWS",
+    ]
+}
+
+struct EvidenceTableRow {
+    var cells: [String]
+}
+
+struct EvidenceTableView {
+    var hasHeader: Bool
+    var columns: [String]
+    var rows: [EvidenceTableRow]
+
+    /// An array of objects (exposed resources with their backups, say): a column per key.
+    static func rowsOfObjects(_ elements: [JSONNode]) -> EvidenceTableView {
+        var keys: [String] = []
+        for case .object(let members) in elements {
+            for m in members where !keys.contains(m.key) { keys.append(m.key) }
+        }
+        let rows = elements.map { element -> EvidenceTableRow in
+            if case .object = element {
+                return EvidenceTableRow(cells: keys.map { element[$0].map(EvidenceRowView.cellText) ?? "—" })
+            }
+            return EvidenceTableRow(cells: [EvidenceRowView.cellText(element)] + Array(repeating: "", count: max(0, keys.count - 1)))
+        }
+        return EvidenceTableView(hasHeader: !keys.isEmpty, columns: keys.map(EvidenceRowView.humanise), rows: rows)
+    }
+}
+
+extension HTMLView {
+    static func anchorFor(_ f: Finding) -> String { anchor("finding", f.fingerprint) }
+}
+
+/// An id attribute value: a prefix and the text reduced to letters, digits and dashes.
+func anchor(_ prefix: String, _ text: String) -> String {
+    let safe = text.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? String($0) : "-" }.joined()
+    return prefix + "-" + safe
+}
+
+/// "key · principal · resource": what a short line about a finding names.
+func subject(key: String?, principal: String?, resource: String?) -> String {
+    [resource, principal, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " · ")
+}
