@@ -128,7 +128,7 @@ struct ReportFixture {
         var parameters = record["requestParameters"] as! [String: Any]
         parameters["encryptionContext"] = formulaContext
         record["requestParameters"] = parameters
-        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -162,8 +162,9 @@ struct ReportFixture {
         let keyARN = resources.compactMap { ($0["ARN"] ?? $0["arn"]) as? String }.first { $0.contains(":key/") }
         let parameters = r["requestParameters"] as? [String: Any]
         let errorCode = r["errorCode"] as? String
-        let arn = identity["arn"] as? String
-        let session = type == "AssumedRole" ? arn?.split(separator: "/").last.map(String.init) : nil
+        // An assumed role's principalId is "ROLE-ID:SESSION-NAME".
+        let session = type == "AssumedRole"
+            ? (identity["principalId"] as? String)?.split(separator: ":", maxSplits: 1).last.map(String.init) : nil
         try db.execute(sql: """
             INSERT INTO events (event_id, event_time, event_source, event_name, event_type, aws_region, account,
                 principal, principal_type, principal_account, session_name, invoked_by, source_ip, user_agent,

@@ -143,14 +143,12 @@ struct RunView {
         startedAt = r.startedAt
         finishedAt = r.finishedAt ?? "not finished"
         toolVersion = r.toolVersion
-        switch (r.windowStart, r.windowEnd) {
-        case (nil, nil):
-            let first = model.ingest.firstEventTime ?? "no events"
-            let last = model.ingest.lastEventTime ?? "no events"
-            window = "Everything ingested (\(first) to \(last))"
-        default:
-            window = "\(r.windowStart ?? "the first event") to \(r.windowEnd ?? "the last event")"
-        }
+        // An open end of the window is the first or last ingested event (RULES.md "Audit window").
+        let start = r.windowStart ?? "the first event (\(model.ingest.firstEventTime ?? "none"))"
+        let end = r.windowEnd ?? "the last event (\(model.ingest.lastEventTime ?? "none"))"
+        window = r.windowStart == nil && r.windowEnd == nil
+            ? "everything ingested, \(start) to \(end)"
+            : "\(start) to \(end)"
         configPath = r.configPath ?? ""
         hasConfig = r.configPath != nil
         configSHA256 = r.configSHA256 ?? ""
@@ -183,7 +181,7 @@ struct IntegrityView {
         guard let info else {
             checked = false
             state = "unknown"
-            headline = "Not checked: this database has no evidence-integrity results (run `kmsaudit verify` with the trail's digest files)."
+            headline = "Not checked: this database has no evidence-integrity results. Run kmsaudit verify with the trail's digest files to check that no log file was altered or left out."
             verified = "—"; notVerifiable = "—"; failed = "—"
             failures = []; hasFailures = false
             return
@@ -501,8 +499,13 @@ struct EventView {
         errorCode = e.errorCode ?? ""
         errorMessage = e.errorMessage ?? ""
         failed = e.errorCode != nil
-        context = e.encryptionContext ?? ""
-        hasContext = !(e.encryptionContext ?? "").isEmpty && e.encryptionContext != "{}"
+        // A flat object of strings as "key=value" pairs; anything else as stored.
+        let pairs: String? = e.encryptionContext.flatMap(JSONReport.parseJSON).map { node in
+            guard case .object(let members) = node else { return "" }
+            return members.map { "\($0.key)=\(EvidenceRowView.cellText($0.value))" }.joined(separator: ", ")
+        }
+        context = pairs ?? e.encryptionContext ?? ""
+        hasContext = !context.isEmpty
     }
 }
 
