@@ -94,10 +94,10 @@ public enum CSVReport {
         do {
             try body { try handle.write(contentsOf: $0) }
             try handle.close()
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-            } else {
-                try FileManager.default.moveItem(at: temp, to: url)
+            // rename(2) replaces an existing file in one step.
+            guard rename(temp.path, url.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
+                    NSLocalizedDescriptionKey: "cannot move the report into place: \(String(cString: strerror(errno)))"])
             }
         } catch {
             try? handle.close()
