@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,6 +65,14 @@ import Testing
         #expect(data.count > 50_000, "screenshot is only \(data.count) bytes")
         Chromium.keepArtifact(png)
         Chromium.keepArtifact(page)
+        if let dir = ProcessInfo.processInfo.environment["KMSAUDIT_REPORT_ARTIFACTS"] {
+            // A WAL database is more than its main file: VACUUM INTO writes one whole copy.
+            let target = URL(fileURLWithPath: dir).appendingPathComponent("audit.sqlite").path
+            try? FileManager.default.removeItem(atPath: target)
+            try fixture.database.queue.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM INTO ?", arguments: [target])
+            }
+        }
     }
 
     /// The NetLog check is only worth something if it sees a request when there is one.

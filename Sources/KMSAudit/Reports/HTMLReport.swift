@@ -607,7 +607,21 @@ struct EvidenceRowView {
 }
 
 struct EvidenceTableRow {
-    var cells: [String]
+    var cells: [EvidenceCell]
+
+    init(cells: [String]) { self.cells = cells.map(EvidenceCell.init) }
+}
+
+/// A nested-table cell. Only long unbroken values (ARNs, ids) may break anywhere: letting short
+/// words break too would squeeze their columns to a letter wide.
+struct EvidenceCell {
+    var text: String
+    var long: Bool
+
+    init(_ text: String) {
+        self.text = text
+        long = text.split(separator: " ").contains { $0.count > 20 }
+    }
 }
 
 struct EvidenceTableView {
