@@ -51,6 +51,35 @@ import Testing
         #expect(!run.stdout.contains("findings shown</output>"))
     }
 
+    /// The script's controls: filter by severity, rule and key, and sort.
+    @Test func filterAndSortControlsWork() throws {
+        let fixture = try ReportFixture.make()
+        defer { fixture.remove() }
+        let page = try writeReport(fixture)
+        let visible = "document.querySelectorAll('.finding-card:not(.filtered-out)').length"
+        func choose(_ id: String, _ value: String) -> String {
+            "(function () { var s = document.getElementById('\(id)'); s.value = '\(value)'; "
+                + "s.dispatchEvent(new Event('change')); return \(visible); })()"
+        }
+        let run = try Chromium.inspect(page: page, in: fixture.directory, arguments: [], selector: ".finding-card", evaluate: [
+            visible,
+            choose("filter-severity", "critical"),
+            choose("filter-rule", "KMS-004"),
+            "document.getElementById('filter-empty').hidden",  // true, which arrives as 1
+            "(function () { document.getElementById('filter-reset').click(); return \(visible); })()",
+            choose("filter-key", ReportFixture.keyUSWest2),
+            "document.getElementById('filter-count').textContent",
+            choose("sort-by", "last-seen") + " && Array.prototype.map.call(document.querySelectorAll('#rule-KMS-001 .finding-card'), function (c) { return c.id; }).join(' ')",
+            "(function () { document.getElementById('filter-reset').click(); return Array.prototype.map.call(document.querySelectorAll('#rule-KMS-001 .finding-card'), function (c) { return c.id; }).join(' '); })()",
+        ])
+        #expect(run.consoleLines.isEmpty, "console output: \(run.consoleLines)")
+        #expect(run.values == [
+            "8", "2", "1", "1", "8", "4", "4 of 8 findings shown",
+            "finding-f001ba5e finding-f001de41ed finding-f001a11ce",
+            "finding-f001a11ce finding-f001ba5e finding-f001de41ed",
+        ])
+    }
+
     @Test func screenshotIsTakenAndHasContent() throws {
         let fixture = try ReportFixture.make()
         defer { fixture.remove() }
@@ -106,6 +135,8 @@ enum Chromium {
         var pageRequests: [String]
         /// Elements matching the selector (DevTools runs only).
         var matches = 0
+        /// Results of the evaluated expressions, as text (DevTools runs only).
+        var values: [String] = []
     }
 
     struct Missing: Error, CustomStringConvertible {
@@ -190,7 +221,7 @@ enum Chromium {
     /// Opens `page` over the DevTools protocol (`--remote-debugging-pipe`), waits for its load
     /// event, and returns its DOM (`stdout`) and how many elements match `selector`.
     static func inspect(page: URL, in directory: URL, arguments: [String], selector: String,
-                        timeout: TimeInterval = 120) throws -> Run {
+                        evaluate expressions: [String] = [], timeout: TimeInterval = 120) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: path) else { throw Missing(path: path) }
         let tag = UUID().uuidString
         let netLog = directory.appendingPathComponent("netlog-\(tag).json")
@@ -206,6 +237,7 @@ enum Chromium {
         ] + arguments + ["about:blank"], stderr: err.path, timeout: timeout)
         var html = ""
         var matches = 0
+        var values: [String] = []
         do {
             let target = try browser.call("Target.createTarget", ["url": "about:blank"])["targetId"] as? String ?? ""
             let session = try browser.call("Target.attachToTarget", ["targetId": target, "flatten": true])["sessionId"] as? String
@@ -217,6 +249,11 @@ enum Chromium {
             matches = (try browser.call("DOM.querySelectorAll", ["nodeId": root, "selector": selector],
                                         session: session)["nodeIds"] as? [Any])?.count ?? 0
             html = try browser.call("DOM.getOuterHTML", ["nodeId": root], session: session)["outerHTML"] as? String ?? ""
+            for expression in expressions {
+                let result = try browser.call("Runtime.evaluate", ["expression": expression, "returnByValue": true],
+                                              session: session)
+                values.append(((result["result"] as? [String: Any])?["value"]).map { "\($0)" } ?? "\(result)")
+            }
         } catch {
             browser.close()
             throw error
@@ -226,7 +263,7 @@ enum Chromium {
         let console = stderr.split(separator: "\n").map(String.init)
             .filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
         return Run(stdout: html, stderr: stderr, consoleLines: console,
-                              pageRequests: try pageRequests(netLog: netLog, page: page), matches: matches)
+                              pageRequests: try pageRequests(netLog: netLog, page: page), matches: matches, values: values)
     }
 
     static func count(_ pattern: String, in text: String) -> Int {
