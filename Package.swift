@@ -49,7 +49,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KMSAuditTests",
-            dependencies: ["KMSAudit"],
+            // The executable too: tests run the real binary (exit statuses, SIGKILL, the lock).
+            dependencies: ["KMSAudit", "kmsaudit"],
             path: "Tests/KMSAuditTests",
             resources: [.copy("Fixtures")]
         ),

@@ -29,6 +29,9 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Decoding threads (the writer is one more).")
     var threads: Int = 2
 
+    @Flag(help: .hidden)
+    var noHashing = false
+
     @Flag(help: "Store records from every event source, not only kms, rds and backup.")
     var allSources = false
 
@@ -41,16 +44,23 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    func validate() throws {
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no such file or folder: \(path)")
+        }
+    }
+
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
         let db = try AuditDatabase(path: database.db)
         let options = IngestOptions(
             paths: paths,
-            limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes)),
+            limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes),
+                                 hashing: !noHashing),
             storeAllSources: allSources, threads: threads)
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}
-        for failure in summary.failures {
+        for failure in summary.warnings.prefix(20) + summary.failures {
             FileHandle.standardError.write(Data(("kmsaudit: " + failure + "\n").utf8))
         }
         if json {

@@ -14,7 +14,8 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [IngestCommand.self, ReportCommand.self, SampleCommand.self]
+        subcommands: [IngestCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
+                      RulesCommand.self, SampleCommand.self]
     )
 }
 
@@ -34,6 +35,10 @@ enum Main {
         } catch let error as InputError {
             fail(error.description, 3)
         } catch let error as DatabaseFailure {
+            fail(error.description, 2)
+        } catch let error as ConfigError {
+            fail(error.description, 2)
+        } catch let error as RuleFileError {
             fail(error.description, 2)
         } catch let error as UserFacingError {
             fail(error.message, error.status)

@@ -18,7 +18,21 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Days the trail covers.")
     var days: Int = 7
 
+    @Option(help: "Generator threads.")
+    var threads: Int = 2
+
+    @Flag(help: "Do not write CloudTrail digest files.")
+    var noDigests = false
+
+    func validate() throws {
+        guard events > 0 else { throw ValidationError("--events must be positive") }
+        guard days > 0 else { throw ValidationError("--days must be positive") }
+    }
+
     func run() throws {
-        throw UserFacingError(message: "sample: not available yet")
+        let summary = try SampleGenerator.generate(SampleOptions(
+            outDir: out, events: events, seed: seed, days: days, threads: threads, digests: !noDigests))
+        print("sample: \(summary.files) log files, \(summary.records) records (\(summary.duplicates) duplicates, "
+              + "\(summary.clashes) clashes), \(summary.plantedFindings) planted findings in \(out)/expected-findings.json")
     }
 }

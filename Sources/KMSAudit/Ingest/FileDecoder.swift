@@ -6,6 +6,8 @@ struct FileDecoder {
     var chunkSize = 512
 
     struct Cancelled: Error {}
+    /// A JSON file none of whose values is a CloudTrail record or a known document.
+    struct NotCloudTrail: Error {}
 
     func decode(_ file: DiscoveredFile, into handoff: FileHandoff) {
         do {
@@ -22,10 +24,16 @@ struct FileDecoder {
             do { _ = try JSONTape(parsing: whole.content, maxDepth: limits.maxDepth) } catch let e as JSONTapeError {
                 throw InputError.json(file: file.path, offset: Int64(e.offset), reason: e.reason)
             }
+            let digest: DigestRecord
+            do {
+                digest = try DigestParser.parse(content: whole.content, objectKey: file.objectKey)
+            } catch let e as DigestParseError {
+                throw InputError.shape(file: file.path, reason: "not a CloudTrail digest: \(e.reason)")
+            }
             let read = FileReadResult(shape: .singleRecord, records: 0, gzip: whole.gzip, fileBytes: file.size,
                                       contentBytes: Int64(whole.content.count), fileSHA256: whole.fileSHA256,
                                       contentSHA256: whole.contentSHA256)
-            return DecodedFile(read: read, sourceCounts: [], firstEventTime: nil, lastEventTime: nil)
+            return DecodedFile(read: read, sourceCounts: [], firstEventTime: nil, lastEventTime: nil, digest: digest)
         }
 
         var tally = SourceTally(storeAll: storeAllSources)
@@ -33,7 +41,25 @@ struct FileDecoder {
         chunk.reserveCapacity(chunkSize)
         var first: String?
         var last: String?
-        let read = try RecordReader.read(path: file.path, limits: limits) { ref in
+        var document: DocumentInput?
+        var rejected: [RejectedRecord] = []
+        var notEvents = 0
+        var read = try RecordReader.read(path: file.path, limits: limits) { ref in
+            if ref.eventSource == nil {
+                let tape = try parse(ref, file)
+                // Perhaps a key policy or inventory file rather than an event.
+                if ref.index == 0, let kind = DocumentInput.kind(of: tape.root) {
+                    let place = DocumentInput.locate(path: file.path, kind: kind)
+                    document = DocumentInput(kind: kind, keyARN: place.keyARN, account: place.account,
+                                             region: place.region, content: Array(ref.bytes))
+                    return
+                }
+                // Neither an event nor a document: some other JSON (a tool's output file).
+                if tape.root["eventID"] == nil { notEvents += 1 }
+            }
+            if document != nil {
+                throw InputError.shape(file: file.path, reason: "a policy or inventory document followed by more records")
+            }
             var slot = tally.slot(for: ref.eventSource)
             var tape: JSONTape?
             if let source = ref.eventSource, source.contains(0x5C) {
@@ -49,7 +75,8 @@ struct FileDecoder {
             do {
                 event = try EventNormaliser.normalise(record.root, raw: ref.bytes, index: ref.index)
             } catch let invalid as EventNormaliser.Invalid {
-                throw InputError.record(file: file.path, record: ref.index, offset: ref.offset, reason: invalid.reason)
+                rejected.append(RejectedRecord(index: ref.index, offset: ref.offset, reason: invalid.reason, raw: Array(ref.bytes)))
+                return
             }
             tally.countStored(slot)
             if first == nil || event.eventTime < first! { first = event.eventTime }
@@ -61,7 +88,13 @@ struct FileDecoder {
             }
         }
         if !chunk.isEmpty { guard handoff.put(chunk) else { throw Cancelled() } }
-        return DecodedFile(read: read, sourceCounts: tally.summary, firstEventTime: first, lastEventTime: last)
+        if document != nil { read.records = 0 }
+        if document == nil, read.records > 0, notEvents == read.records {
+            // JSON that holds no CloudTrail record at all: not an input of ours.
+            throw NotCloudTrail()
+        }
+        return DecodedFile(read: read, sourceCounts: tally.summary, firstEventTime: first, lastEventTime: last,
+                           document: document, rejected: rejected)
     }
 
     private func parse(_ ref: RecordRef, _ file: DiscoveredFile) throws -> JSONTape {

@@ -54,6 +54,21 @@ struct DecodedFile {
     var sourceCounts: [(source: String, records: Int, stored: Int)]
     var firstEventTime: String?
     var lastEventTime: String?
+    /// Set when the file was a key policy or inventory document, not events.
+    var document: DocumentInput?
+    /// Set when the file was a CloudTrail digest.
+    var digest: DigestRecord?
+    /// Records that are valid JSON but not valid CloudTrail records: kept verbatim, not stored.
+    var rejected: [RejectedRecord] = []
+}
+
+/// A record that is well-formed JSON but not a valid CloudTrail record (no `eventID`, a field
+/// of the wrong type). Kept verbatim in `rejected_records`: the rest of its file is stored.
+struct RejectedRecord {
+    var index: Int
+    var offset: Int64
+    var reason: String
+    var raw: [UInt8]
 }
 
 /// Counts records per `eventSource` without allocating a String per record: sources are few,

@@ -6,6 +6,9 @@ public struct IngestOptions: Sendable {
     public var storeAllSources: Bool
     /// Decoding threads; the writer is one more.
     public var threads: Int
+    /// Files never treated as input (the database itself and its -wal, -shm and .lock files,
+    /// which often sit beside the logs).
+    public var excludedPaths: Set<String> = []
 
     public init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false, threads: Int = 2) {
         self.paths = paths
@@ -28,10 +31,14 @@ public struct IngestSummary: Codable, Sendable, Equatable {
     public var eventsStored = 0
     public var duplicates = 0
     public var clashes = 0
+    /// Valid JSON records that are not valid CloudTrail records (kept in `rejected_records`).
+    public var recordsRejected = 0
     public var contentBytes: Int64 = 0
     public var seconds = 0.0
     /// One line per failed file: file, where, what.
     public var failures: [String] = []
+    /// One line per rejected record.
+    public var warnings: [String] = []
 
     /// 0 all files ok, 3 some failed (the rest landed).
     public var exitStatus: Int32 { filesFailed > 0 ? 3 : 0 }
@@ -40,7 +47,7 @@ public struct IngestSummary: Codable, Sendable, Equatable {
         let rate = seconds > 0 ? Double(recordsRead) / seconds : 0
         return "ingest: \(filesSeen) files (\(filesRead) read, \(filesUnchanged) unchanged, \(filesSkipped) skipped, "
             + "\(filesFailed) failed), \(recordsRead) records read, \(eventsStored) events stored, "
-            + "\(duplicates) duplicates, \(clashes) clashes, "
+            + "\(duplicates) duplicates, \(clashes) clashes, \(recordsRejected) records rejected, "
             + String(format: "%.1f s, %.0f records/s", seconds, rate)
     }
 }

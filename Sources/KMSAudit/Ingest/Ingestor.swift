@@ -21,7 +21,9 @@ public final class Ingestor {
 
     public func run() throws -> IngestSummary {
         let started = Date()
+        let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { InputDiscovery.absolute(database.path + $0) })
         let discovered = try InputDiscovery.discover(options.paths)
+            .filter { !own.contains($0.path) && !options.excludedPaths.contains($0.path) }
         var summary = IngestSummary(runID: 0)
         summary.filesSeen = discovered.count
 
@@ -46,11 +48,11 @@ public final class Ingestor {
             try db.execute(sql: """
                 UPDATE ingest_runs SET finished_at = ?, status = ?, files_seen = ?, files_read = ?,
                     files_unchanged = ?, files_failed = ?, files_skipped = ?, records_read = ?,
-                    events_stored = ?, duplicates = ?, clashes = ? WHERE id = ?
+                    events_stored = ?, duplicates = ?, clashes = ?, records_rejected = ? WHERE id = ?
                 """, arguments: [TimeFormats.canonical(Date()), summary.filesFailed > 0 ? "partial" : "ok",
                                  summary.filesSeen, summary.filesRead, summary.filesUnchanged, summary.filesFailed,
                                  summary.filesSkipped, summary.recordsRead, summary.eventsStored,
-                                 summary.duplicates, summary.clashes, summary.runID])
+                                 summary.duplicates, summary.clashes, summary.recordsRejected, summary.runID])
         }
         progress.clear()
         return summary
@@ -143,6 +145,29 @@ public final class Ingestor {
                     entry.otherRecords = decoded.sourceCounts.reduce(0) { $0 + $1.records - $1.stored }
                     entry.firstEventTime = decoded.firstEventTime
                     entry.lastEventTime = decoded.lastEventTime
+                    if let digest = decoded.digest {
+                        _ = try DigestStore.insert(db, fileID: fileID, digest: digest, contentSHA256: decoded.read.contentSHA256)
+                    }
+                    if let document = decoded.document {
+                        entry.format = document.kind.rawValue
+                        entry.kind = document.kind.fileKind
+                        try db.execute(sql: """
+                            INSERT INTO documents (file_id, kind, key_arn, account, region, content)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """, arguments: [fileID, document.kind.rawValue, document.keyARN, document.account,
+                                             document.region, String(decoding: document.content, as: UTF8.self)])
+                    }
+                    for r in decoded.rejected {
+                        try db.execute(sql: """
+                            INSERT INTO rejected_records (file_id, record_index, byte_offset, reason, raw) VALUES (?,?,?,?,?)
+                            """, arguments: [fileID, r.index, r.offset, r.reason, String(decoding: r.raw, as: UTF8.self)])
+                        summary.warnings.append(InputError.record(file: file.path, record: r.index, offset: r.offset,
+                                                                  reason: r.reason + " (record kept in rejected_records)").description)
+                    }
+                    entry.recordsRejected = decoded.rejected.count
+                    entry.error = decoded.rejected.first.map {
+                        InputError.record(file: file.path, record: $0.index, offset: $0.offset, reason: $0.reason)
+                    }
                     try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
                     for count in decoded.sourceCounts {
                         try db.execute(sql: "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)",
@@ -161,6 +186,13 @@ public final class Ingestor {
             summary.eventsStored += entry.eventsStored
             summary.duplicates += entry.duplicates
             summary.clashes += entry.clashes
+            summary.recordsRejected += entry.recordsRejected
+        } catch is FileDecoder.NotCloudTrail {
+            try db.execute(sql: "ROLLBACK")
+            summary.filesSkipped += 1
+            var skipped = FilesLedger.Entry(file: file, status: "skipped")
+            skipped.kind = "other"
+            try inTransaction(db) { try FilesLedger.upsert(db, skipped, runID: summary.runID, now: now) }
         } catch let error as InputError {
             try db.execute(sql: "ROLLBACK")
             try fail(file, error, previous: previous, db: db, summary: &summary, now: now)

@@ -68,7 +68,7 @@ public enum EventNormaliser {
            [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18].allSatisfy({ u[$0] >= 0x30 && u[$0] <= 0x39 }) {
             return s
         }
-        if let date = TimeFormats.parseISO8601(s) { return TimeFormats.canonical(date) }
+        if let date = TimeFormats.parseLenient(s) { return TimeFormats.canonical(date) }
         throw Invalid(reason: "eventTime \"\(s.prefix(40))\" is not an ISO-8601 time")
     }
 }

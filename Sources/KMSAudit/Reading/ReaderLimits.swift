@@ -7,9 +7,15 @@ public struct ReaderLimits: Sendable, Equatable {
     /// Deepest JSON nesting accepted. CloudTrail records nest about 8 deep.
     public var maxDepth: Int
 
-    public init(maxInflatedBytes: Int64 = 4 << 30, maxRecordBytes: Int = 16 << 20, maxDepth: Int = 256) {
+    /// Compute the SHA-256 of each file and of its content while streaming. Always on in use;
+    /// the benchmark turns it off once to measure what hashing costs.
+    public var hashing: Bool
+
+    public init(maxInflatedBytes: Int64 = 4 << 30, maxRecordBytes: Int = 16 << 20, maxDepth: Int = 256,
+                hashing: Bool = true) {
         self.maxInflatedBytes = maxInflatedBytes
         self.maxRecordBytes = maxRecordBytes
         self.maxDepth = maxDepth
+        self.hashing = hashing
     }
 }

@@ -25,6 +25,8 @@ enum FilesLedger {
     struct Entry {
         var file: DiscoveredFile
         var status: String
+        /// Overrides the kind decided by name (`policy`, `inventory` are known only by content).
+        var kind: String?
         var format: String?
         var sha256: String?
         var contentSHA256: String?
@@ -36,6 +38,7 @@ enum FilesLedger {
         var duplicates = 0
         var clashes = 0
         var otherRecords = 0
+        var recordsRejected = 0
         var firstEventTime: String?
         var lastEventTime: String?
     }
@@ -46,9 +49,9 @@ enum FilesLedger {
         try db.execute(sql: """
             INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
                 sha256, content_sha256, content_bytes, gzip, status, error_kind, error, records_read,
-                events_stored, duplicates, clashes, other_records, first_event_time, last_event_time,
-                ingest_run_id, ingested_at)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                events_stored, duplicates, clashes, other_records, records_rejected, first_event_time,
+                last_event_time, ingest_run_id, ingested_at)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(path) DO UPDATE SET
                 object_key = excluded.object_key, kind = excluded.kind, format = excluded.format,
                 account = excluded.account, region = excluded.region, delivered_at = excluded.delivered_at,
@@ -58,13 +61,14 @@ enum FilesLedger {
                 error = excluded.error, records_read = excluded.records_read,
                 events_stored = excluded.events_stored, duplicates = excluded.duplicates,
                 clashes = excluded.clashes, other_records = excluded.other_records,
+                records_rejected = excluded.records_rejected,
                 first_event_time = excluded.first_event_time, last_event_time = excluded.last_event_time,
                 ingest_run_id = excluded.ingest_run_id, ingested_at = excluded.ingested_at
             """, arguments: [
-                e.file.path, e.file.objectKey, e.file.kind.rawValue, e.format, e.file.account, e.file.region,
+                e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
                 e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
                 e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
-                e.duplicates, e.clashes, e.otherRecords, e.firstEventTime, e.lastEventTime, runID, now,
+                e.duplicates, e.clashes, e.otherRecords, e.recordsRejected, e.firstEventTime, e.lastEventTime, runID, now,
             ])
         return try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [e.file.path]) ?? 0
     }
@@ -89,5 +93,8 @@ enum FilesLedger {
         try db.execute(sql: "DELETE FROM events WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM event_duplicates WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM source_counts WHERE file_id = ?", arguments: [fileID])
+        try db.execute(sql: "DELETE FROM documents WHERE file_id = ?", arguments: [fileID])
+        try db.execute(sql: "DELETE FROM rejected_records WHERE file_id = ?", arguments: [fileID])
+        try DigestStore.forget(db, fileID: fileID)
     }
 }

@@ -20,6 +20,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v5-integrity") { db in
             try db.execute(sql: IntegritySchema.v5)
         }
+        migrator.registerMigration("v6-evaluations") { db in
+            try db.execute(sql: v6Evaluations)
+        }
         return migrator
     }
 
@@ -41,7 +44,8 @@ enum SchemaMigrations {
         records_read    INTEGER NOT NULL DEFAULT 0,
         events_stored   INTEGER NOT NULL DEFAULT 0,
         duplicates      INTEGER NOT NULL DEFAULT 0,
-        clashes         INTEGER NOT NULL DEFAULT 0
+        clashes         INTEGER NOT NULL DEFAULT 0,
+        records_rejected INTEGER NOT NULL DEFAULT 0
     );
 
     CREATE TABLE files (
@@ -67,6 +71,7 @@ enum SchemaMigrations {
         duplicates       INTEGER NOT NULL DEFAULT 0,
         clashes          INTEGER NOT NULL DEFAULT 0,
         other_records    INTEGER NOT NULL DEFAULT 0,
+        records_rejected INTEGER NOT NULL DEFAULT 0,
         first_event_time TEXT,
         last_event_time  TEXT,
         ingest_run_id    INTEGER REFERENCES ingest_runs(id),
@@ -117,6 +122,15 @@ enum SchemaMigrations {
     );
     CREATE INDEX event_duplicates_event ON event_duplicates(event_id);
     CREATE INDEX event_duplicates_file  ON event_duplicates(file_id);
+
+    CREATE TABLE rejected_records (
+        file_id      INTEGER NOT NULL REFERENCES files(id),
+        record_index INTEGER NOT NULL,
+        byte_offset  INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        raw          TEXT NOT NULL,
+        PRIMARY KEY (file_id, record_index)
+    ) WITHOUT ROWID;
 
     CREATE TABLE source_counts (
         file_id      INTEGER NOT NULL REFERENCES files(id),
@@ -227,5 +241,52 @@ enum SchemaMigrations {
         event_id   TEXT NOT NULL,
         PRIMARY KEY (finding_id, event_id)
     ) WITHOUT ROWID;
+    """
+
+    /// Policy evaluations that SQL cannot do, precomputed for KMS-002 and KMS-004.
+    static let v6Evaluations = """
+    CREATE TABLE key_use_evaluations (
+        event_id          TEXT PRIMARY KEY,
+        key_arn           TEXT NOT NULL,
+        principal         TEXT NOT NULL,
+        principal_account TEXT,
+        event_name        TEXT NOT NULL,
+        event_time        TEXT NOT NULL,
+        succeeded         INTEGER NOT NULL,
+        via_rds           INTEGER NOT NULL,
+        shared_event_id   TEXT,
+        category          TEXT NOT NULL CHECK (category IN ('cross-account', 'policy-drift', 'root-user',
+                              'root-delegation', 'not-named', 'not-evaluable', 'intended')),
+        policy_source     TEXT,
+        policy_from       TEXT,
+        decided_by        TEXT,
+        note              TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX key_use_evaluations_finding ON key_use_evaluations(key_arn, principal, category);
+
+    CREATE TABLE revocations (
+        event_id            TEXT PRIMARY KEY,
+        key_arn             TEXT NOT NULL,
+        event_name          TEXT NOT NULL,
+        event_time          TEXT NOT NULL,
+        principal           TEXT NOT NULL,
+        detail              TEXT NOT NULL DEFAULT '{}',
+        undone_at           TEXT,
+        undone_by_event_id  TEXT,
+        undone_by           TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX revocations_key ON revocations(key_arn, event_time);
+
+    CREATE TABLE revocation_exposures (
+        revocation_event_id     TEXT NOT NULL REFERENCES revocations(event_id) ON DELETE CASCADE,
+        resource_arn            TEXT NOT NULL,
+        db_resource_id          INTEGER,
+        engine                  TEXT,
+        kind                    TEXT,
+        backups                 TEXT NOT NULL DEFAULT '[]',
+        has_other_key_backup    INTEGER NOT NULL,
+        PRIMARY KEY (revocation_event_id, resource_arn)
+    ) WITHOUT ROWID;
+    CREATE INDEX revocation_exposures_resource ON revocation_exposures(resource_arn);
     """
 }

@@ -1,0 +1,207 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+import Crypto
+
+/// A file's content as a stream of chunks, inflating gzip on the fly.
+///
+/// Why not read the file whole: CloudTrail archives are processed by the million, and a hostile
+/// one can inflate to gigabytes; memory stays at one read buffer plus one output buffer.
+/// Gzip is recognised by its magic bytes (1f 8b), not by the file name. Multi-member gzip
+/// (`cat a.gz b.gz`) is read whole, zero padding after the last member is ignored. Both SHA-256
+/// digests (file bytes, content bytes) are computed on the way, so no second pass is needed.
+final class GzipByteSource {
+    /// The path, as used in errors.
+    let file: String
+    private(set) var isGzip = false
+    /// Bytes read from the file so far.
+    private(set) var fileBytes: Int64 = 0
+    /// Content bytes handed out so far.
+    private(set) var contentBytes: Int64 = 0
+    private let maxContentBytes: Int64
+
+    private var fd: Int32
+    private var fileHash = SHA256()
+    private var contentHash = SHA256()
+    private let hashing: Bool
+
+    private static let readSize = 256 << 10
+    private static let plainReadSize = 1 << 20
+    private static let outSize = 1 << 20
+    private let inBuf: UnsafeMutablePointer<UInt8>
+    private let inCap: Int
+    private var outBuf: UnsafeMutablePointer<UInt8>?
+    private var stream: UnsafeMutablePointer<z_stream>?
+
+    /// Bytes of `inBuf` read but not yet handed out (plain) or not yet given to zlib.
+    private var pendingStart = 0
+    private var pendingCount = 0
+    private var eof = false
+    private var betweenMembers = false
+    private var done = false
+
+    /// Opens `path`; `maxContentBytes` bounds the content (inflated or plain).
+    init(path: String, maxContentBytes: Int64, hashing: Bool = true) throws {
+        self.hashing = hashing
+        file = path
+        self.maxContentBytes = maxContentBytes
+        // Open before allocating: a throw before every property is set skips deinit.
+        let opened = open(path, O_RDONLY)
+        if opened < 0 { throw InputError.unreadable(file: path, reason: GzipByteSource.errnoText()) }
+        fd = opened
+        inCap = GzipByteSource.plainReadSize
+        inBuf = .allocate(capacity: inCap)
+        // From here on deinit runs on a throw and releases what was set up.
+        // Detect gzip from the first bytes (a short read must not decide it).
+        while pendingCount < 2 && !eof {
+            let n = try readInto(inBuf + pendingCount, inCap - pendingCount)
+            pendingCount += n
+        }
+        if pendingCount >= 2 && inBuf[0] == 0x1F && inBuf[1] == 0x8B {
+            isGzip = true
+            let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            s.initialize(to: z_stream())
+            // 15 + 32: maximum window, detect the gzip (or zlib) header.
+            let rc = kmsaudit_inflateInit2(s, 15 + 32)
+            if rc != Z_OK {
+                s.deallocate()
+                throw InputError.unreadable(file: path, reason: "zlib init failed (\(rc))")
+            }
+            stream = s
+            outBuf = .allocate(capacity: GzipByteSource.outSize)
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if let s = stream { inflateEnd(s); s.deinitialize(count: 1); s.deallocate() }
+        outBuf?.deallocate()
+        inBuf.deallocate()
+    }
+
+    /// Lowercase hex SHA-256 of the bytes read from the file.
+    func fileSHA256() -> String { hexDigest(fileHash.finalize()) }
+    /// Lowercase hex SHA-256 of the content (equals `fileSHA256()` for plain files).
+    func contentSHA256() -> String { isGzip ? hexDigest(contentHash.finalize()) : fileSHA256() }
+
+    /// The next content chunk, valid until the following call; nil at the end of the content.
+    func next() throws -> UnsafeRawBufferPointer? {
+        if done { return nil }
+        return isGzip ? try nextInflated() : try nextPlain()
+    }
+
+    // MARK: plain
+
+    private func nextPlain() throws -> UnsafeRawBufferPointer? {
+        if pendingCount == 0 {
+            if !eof { pendingCount = try readInto(inBuf, inCap) }
+            if pendingCount == 0 { done = true; return nil }
+        }
+        let n = pendingCount
+        pendingCount = 0
+        contentBytes += Int64(n)
+        if contentBytes > maxContentBytes {
+            throw InputError.inflatedTooLarge(file: file, limit: maxContentBytes)
+        }
+        return UnsafeRawBufferPointer(start: inBuf, count: n)
+    }
+
+    // MARK: gzip
+
+    private func nextInflated() throws -> UnsafeRawBufferPointer? {
+        guard let s = stream, let out = outBuf else { return nil }
+        while true {
+            if pendingCount == 0 && !eof {
+                pendingStart = 0
+                pendingCount = try readInto(inBuf, GzipByteSource.readSize)
+            }
+            if betweenMembers {
+                // After a member: zero padding is ignored, anything else starts a new member.
+                while pendingCount > 0 && inBuf[pendingStart] == 0 { pendingStart += 1; pendingCount -= 1 }
+                if pendingCount == 0 {
+                    if eof { done = true; return nil }
+                    continue
+                }
+                inflateReset(s)
+                betweenMembers = false
+            }
+            s.pointee.next_in = inBuf + pendingStart
+            s.pointee.avail_in = UInt32(pendingCount)
+            s.pointee.next_out = out
+            s.pointee.avail_out = UInt32(GzipByteSource.outSize)
+            let rc = inflate(s, Z_NO_FLUSH)
+            let left = Int(s.pointee.avail_in)
+            let consumed = pendingCount - left
+            pendingStart += consumed
+            pendingCount = left
+            let produced = GzipByteSource.outSize - Int(s.pointee.avail_out)
+            switch rc {
+            case Z_OK, Z_BUF_ERROR:
+                break
+            case Z_STREAM_END:
+                betweenMembers = true
+            case Z_NEED_DICT:
+                throw gzipError("needs a preset dictionary")
+            case Z_MEM_ERROR:
+                throw gzipError("out of memory")
+            default:
+                let msg = s.pointee.msg.map { String(cString: $0) } ?? "inflate error \(rc)"
+                throw gzipError(msg)
+            }
+            if produced > 0 {
+                contentBytes += Int64(produced)
+                if contentBytes > maxContentBytes {
+                    throw InputError.inflatedTooLarge(file: file, limit: maxContentBytes)
+                }
+                let chunk = UnsafeRawBufferPointer(start: out, count: produced)
+                if hashing { contentHash.update(bufferPointer: chunk) }
+                return chunk
+            }
+            if rc != Z_STREAM_END && pendingCount == 0 && eof {
+                throw gzipError("truncated")
+            }
+            if consumed == 0 && pendingCount > 0 && rc != Z_STREAM_END {
+                throw gzipError("inflate made no progress")  // defensive: never loop forever
+            }
+        }
+    }
+
+    /// The compressed offset zlib has reached: bytes read minus bytes not yet consumed.
+    private func gzipError(_ reason: String) -> InputError {
+        .gzip(file: file, compressedOffset: fileBytes - Int64(pendingCount), reason: reason)
+    }
+
+    // MARK: I/O
+
+    /// Reads up to `count` bytes (0 at end of file), hashing them.
+    private func readInto(_ p: UnsafeMutablePointer<UInt8>, _ count: Int) throws -> Int {
+        while true {
+            let n = read(fd, p, count)
+            if n > 0 {
+                fileBytes += Int64(n)
+                if hashing { fileHash.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n)) }
+                return n
+            }
+            if n == 0 { eof = true; return 0 }
+            if errno == EINTR { continue }
+            throw InputError.unreadable(file: file, reason: GzipByteSource.errnoText())
+        }
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Lowercase hex of a digest.
+func hexDigest<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    let table: [UInt8] = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for b in digest {
+        out.append(table[Int(b >> 4)])
+        out.append(table[Int(b & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// What `kmsaudit check` was asked to do.
+public struct CheckOptions: Sendable {
+    public var config = AuditConfig()
+    public var userRuleDirectories: [String] = []
+    /// Override the config's window.
+    public var since: String?
+    public var until: String?
+    public var failOn: Severity = .high
+    public var now = Date()
+    /// CloudTrail public keys and digest signatures for the integrity rules (optional).
+    public var publicKeysPath: String?
+    public var signaturesPath: String?
+
+    public init() {}
+}
+
+/// What one check found, printed one line per severity (or as JSON).
+public struct CheckSummary: Codable, Sendable {
+    public var runID: Int64 = 0
+    public var windowStart: String?
+    public var windowEnd: String?
+    public var rules = 0
+    public var findings = 0
+    /// Unsuppressed findings per severity.
+    public var bySeverity: [String: Int] = [:]
+    public var new = 0
+    public var suppressed = 0
+    public var expiredSuppressions = 0
+    /// Unsuppressed findings at or above `--fail-on`.
+    public var failing = 0
+    public var failOn: String = Severity.high.rawValue
+    public var seconds = 0.0
+
+    /// 0 nothing at or above --fail-on, 1 some.
+    public var exitStatus: Int32 { failing > 0 ? 1 : 0 }
+
+    public var lines: [String] {
+        var out = Severity.allCases.reversed().filter { $0 != .info || (bySeverity["info"] ?? 0) > 0 }.map {
+            "\($0.rawValue): \(bySeverity[$0.rawValue] ?? 0)"
+        }
+        out.append("check: run \(runID), \(rules) rules, \(findings) findings (\(new) new, \(suppressed) suppressed), "
+                   + "\(failing) at or above \(failOn); window \(windowStart ?? "-") .. \(windowEnd ?? "-")"
+                   + String(format: "; %.1f s", seconds))
+        return out
+    }
+}
+
+/// Work a check does before the rules run: derive state, evaluate policies, verify evidence.
+/// Each fills tables the rule queries read (the engine's answer to what SQL cannot do).
+public protocol RulePreparation {
+    var name: String { get }
+    func prepare(_ db: Database, _ context: CheckContext) throws
+}
+
+/// What preparations and rules know about the check being run.
+public struct CheckContext {
+    public var options: CheckOptions
+    public var windowStart: String
+    public var windowEnd: String
+}
+
+/// Runs every rule over the database and records a `runs` row and its `findings`.
+public enum CheckRunner {
+    /// Preparations, in order. Registered by the stages that own them.
+    nonisolated(unsafe) public static var preparations: [RulePreparation] = []
+
+    public static func run(_ database: AuditDatabase, _ options: CheckOptions) throws -> CheckSummary {
+        let started = Date()
+        let rules = try RuleCatalog.load(userDirectories: options.userRuleDirectories)
+        var summary = CheckSummary()
+        summary.rules = rules.count
+        summary.failOn = options.failOn.rawValue
+
+        try database.queue.write { db in
+            let window = try auditWindow(db, options)
+            summary.windowStart = window.start
+            summary.windowEnd = window.end
+            let context = CheckContext(options: options, windowStart: window.start, windowEnd: window.end)
+            for preparation in preparations { try preparation.prepare(db, context) }
+
+            let previousRun = try Int64.fetchOne(db, sql: "SELECT max(id) FROM runs WHERE status = 'ok'")
+            let previous = Set(try String.fetchAll(db, sql: "SELECT fingerprint FROM findings WHERE run_id = ?",
+                                                   arguments: [previousRun]))
+            try db.execute(sql: """
+                INSERT INTO runs (started_at, tool_version, window_start, window_end, config_path, config_sha256, rules, fail_on)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [TimeFormats.canonical(started), KMSAuditVersion.current, window.start, window.end,
+                                 options.config.path, options.config.sha256,
+                                 jsonArray(rules.map { "\($0.id) (\($0.origin))" }), options.failOn.rawValue])
+            let runID = db.lastInsertedRowID
+            summary.runID = runID
+            let now = TimeFormats.canonical(options.now)
+
+            for rule in rules {
+                for row in try execute(rule, db, context) {
+                    let fingerprint = row.fingerprint(ruleID: rule.id)
+                    let match = Suppressions.match(options.config.suppressions, rule: rule.id, row: row, fingerprint: fingerprint)
+                    let active = match.map { $0.expires == nil || $0.expires! >= now } ?? false
+                    try db.execute(sql: """
+                        INSERT INTO findings (run_id, rule_id, severity, category, title, key_arn, principal, resource,
+                            first_seen, last_seen, event_count, fingerprint, is_new, explanation, remediation, controls,
+                            evidence, suppressed, suppression_reason, suppression_expires, suppression_expired)
+                        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                        ON CONFLICT(run_id, fingerprint) DO NOTHING
+                        """, arguments: [
+                            runID, rule.id, row.severity.rawValue, row.category, rule.title, row.keyARN, row.principal,
+                            row.resource, row.firstSeen, row.lastSeen, row.eventCount, fingerprint,
+                            !previous.contains(fingerprint), rule.explanation, rule.remediation, jsonArray(rule.controls),
+                            row.evidence, active, match?.reason, match?.expires, match != nil && !active,
+                        ])
+                    guard db.changesCount == 1 else { continue }
+                    let findingID = db.lastInsertedRowID
+                    for eventID in row.eventIDs.prefix(100) {
+                        try db.execute(sql: "INSERT OR IGNORE INTO finding_events (finding_id, event_id) VALUES (?, ?)",
+                                       arguments: [findingID, eventID])
+                    }
+                    summary.findings += 1
+                    if !previous.contains(fingerprint) { summary.new += 1 }
+                    if active {
+                        summary.suppressed += 1
+                    } else {
+                        if match != nil { summary.expiredSuppressions += 1 }
+                        summary.bySeverity[row.severity.rawValue, default: 0] += 1
+                        if row.severity >= options.failOn { summary.failing += 1 }
+                    }
+                }
+            }
+            summary.seconds = Date().timeIntervalSince(started)
+            try db.execute(sql: "UPDATE runs SET finished_at = ?, status = 'ok', findings_count = ? WHERE id = ?",
+                           arguments: [TimeFormats.canonical(Date()), summary.findings, runID])
+        }
+        return summary
+    }
+
+    /// The config's or the command line's window; by default everything ingested.
+    static func auditWindow(_ db: Database, _ options: CheckOptions) throws -> (start: String, end: String) {
+        let range = try Row.fetchOne(db, sql: "SELECT min(event_time) AS a, max(event_time) AS b FROM events")
+        let start = options.since ?? options.config.windowStart ?? range?["a"] ?? "1970-01-01T00:00:00Z"
+        let end = options.until ?? options.config.windowEnd ?? range?["b"] ?? TimeFormats.canonical(options.now)
+        return (start, end)
+    }
+
+    /// Runs one rule's query with the named parameters and reads its rows.
+    static func execute(_ rule: RuleDefinition, _ db: Database, _ context: CheckContext) throws -> [FindingRow] {
+        let statement: Statement
+        do {
+            statement = try db.makeStatement(sql: rule.sql)
+        } catch let error as DatabaseError {
+            throw RuleFileError(file: rule.origin, line: 0, reason: "SQL error in \(rule.id): \(error.message ?? "\(error)")")
+        }
+        let parameters: [String: (any DatabaseValueConvertible)?] = [
+            "window_start": context.windowStart, "window_end": context.windowEnd,
+            "min_backup_retention_days": context.options.config.minBackupRetentionDays,
+            "max_snapshot_age_days": context.options.config.maxSnapshotAgeDays,
+        ]
+        // Bind only the parameters the query names (GRDB rejects unknown ones).
+        var arguments = StatementArguments()
+        let count = sqlite3_bind_parameter_count(statement.sqliteStatement)
+        if count > 0 {
+            for i in 1...count {
+                guard let cName = sqlite3_bind_parameter_name(statement.sqliteStatement, i) else { continue }
+                let key = String(String(cString: cName).dropFirst())
+                guard let value = parameters[key] else {
+                    throw RuleFileError(file: rule.origin, line: 0,
+                                        reason: "\(rule.id) uses unknown parameter :\(key) (known: \(parameters.keys.sorted().joined(separator: ", ")))")
+                }
+                arguments += [key: value]
+            }
+        }
+        let rows: [Row]
+        do {
+            rows = try Row.fetchAll(statement, arguments: arguments)
+        } catch let error as DatabaseError {
+            throw RuleFileError(file: rule.origin, line: 0, reason: "SQL error in \(rule.id): \(error.message ?? "\(error)")")
+        }
+        return try rows.map { row in
+            guard let text: String = row["severity"], let severity = Severity(rawValue: text) else {
+                throw RuleFileError(file: rule.origin, line: 0,
+                                    reason: "\(rule.id) returned a row without a valid severity (critical, high, medium, low, info)")
+            }
+            let evidence: String? = row["evidence"]
+            let ids: String? = row["event_ids"]
+            return FindingRow(
+                severity: severity, category: row["category"], keyARN: row["key_arn"], principal: row["principal"],
+                resource: row["resource"], firstSeen: row["first_seen"], lastSeen: row["last_seen"],
+                eventCount: row["event_count"] ?? 0, evidence: evidence ?? "{}",
+                eventIDs: ids.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] } ?? [],
+                identity: row["identity"])
+        }
+    }
+
+    static func jsonArray(_ items: [String]) -> String {
+        (try? String(data: JSONSerialization.data(withJSONObject: items), encoding: .utf8)) ?? "[]"
+    }
+}
+
+/// The config's suppressions applied to a finding.
+enum Suppressions {
+    static func match(_ all: [AuditConfig.Suppression], rule: String, row: FindingRow, fingerprint: String) -> AuditConfig.Suppression? {
+        all.first { s in
+            (s.rule == rule || s.rule == "*")
+                && (s.key == nil || s.key == row.keyARN)
+                && (s.principal == nil || s.principal == row.principal)
+                && (s.resource == nil || s.resource == row.resource)
+                && (s.fingerprint == nil || fingerprint.hasPrefix(s.fingerprint!))
+        }
+    }
+}

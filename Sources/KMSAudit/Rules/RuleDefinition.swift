@@ -1,0 +1,68 @@
+/// One rule: a SQL query with a metadata header (docs/RULES.md). Built-in rules are embedded
+/// in the binary; users add their own with `--rules DIR`.
+public struct RuleDefinition: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    /// A sentence: the query decides each finding's severity.
+    public var severity: String
+    public var controls: [String]
+    public var explanation: String
+    public var remediation: String
+    public var sql: String
+    /// `builtin` or the file's path.
+    public var origin: String
+
+    /// Parses the `-- key: value` header (values continue on comment lines indented by two or
+    /// more spaces) and keeps the rest as the query.
+    public static func parse(_ text: String, origin: String) throws -> RuleDefinition {
+        var fields: [String: String] = [:]
+        var lastKey: String?
+        var sqlLines: [Substring] = []
+        var inHeader = true
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard inHeader else { sqlLines.append(line); continue }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { lastKey = nil; continue }
+            guard trimmed.hasPrefix("--") else { inHeader = false; sqlLines.append(line); continue }
+            let body = trimmed.dropFirst(2)
+            if body.hasPrefix("   ") || body.hasPrefix("\t"), let key = lastKey {
+                fields[key, default: ""] += " " + body.trimmingCharacters(in: .whitespaces)
+                continue
+            }
+            let content = body.trimmingCharacters(in: .whitespaces)
+            if let colon = content.firstIndex(of: ":"),
+               content[..<colon].allSatisfy({ $0.isLetter || $0 == "_" }), !content[..<colon].isEmpty {
+                let key = String(content[..<colon]).lowercased()
+                if fields[key] != nil {
+                    throw RuleFileError(file: origin, line: number + 1, reason: "`\(key)` appears twice")
+                }
+                fields[key] = content[content.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                lastKey = key
+            } else {
+                lastKey = nil  // an ordinary comment
+            }
+        }
+        func required(_ key: String) throws -> String {
+            guard let value = fields[key], !value.isEmpty else {
+                throw RuleFileError(file: origin, line: 1, reason: "the header has no `\(key):` line")
+            }
+            return value
+        }
+        let sql = sqlLines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !sql.isEmpty else { throw RuleFileError(file: origin, line: 1, reason: "no query after the header") }
+        return RuleDefinition(
+            id: try required("id"), title: try required("title"), severity: fields["severity"] ?? "",
+            controls: (fields["controls"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty },
+            explanation: fields["explanation"] ?? "", remediation: fields["remediation"] ?? "", sql: sql,
+            origin: origin)
+    }
+}
+
+/// A rule file that cannot be used: which file, which line, what is wrong.
+public struct RuleFileError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int
+    public var reason: String
+    public var description: String { "\(file):\(line): \(reason)" }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+import Testing
+@testable import KMSAudit
+
+/// Ingest end to end on real files: the real CloudTrail samples, real gzip, a real SQLite file.
+@Suite struct IngestTests {
+    func ingest(_ paths: [URL], db: URL, allSources: Bool = false) throws -> IngestSummary {
+        let database = try AuditDatabase(path: db.path)
+        return try Ingestor(database: database, options: IngestOptions(paths: paths.map(\.path), storeAllSources: allSources),
+                            progress: ProgressLine(quiet: true)).run()
+    }
+
+    @Test func realSamplesLandWithEveryStoredEventOnce() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let files = try TestSupport.realSampleTree(in: dir)
+        let db = dir.appendingPathComponent("audit.sqlite")
+        let summary = try ingest([dir], db: db)
+
+        // The oracle: Foundation's parser over gzip's output.
+        var expectedIDs = Set<String>()
+        var recordsInTrail = 0
+        for file in files {
+            let records = try TestSupport.records(ofBatch: file)
+            recordsInTrail += records.count
+            for r in records where TestSupport.storedSources.contains(r["eventSource"] as? String ?? "") {
+                if let id = r["eventID"] as? String { expectedIDs.insert(id) }
+            }
+        }
+        #expect(summary.filesFailed == 0)
+        #expect(summary.filesRead == files.count)
+        #expect(summary.recordsRead == recordsInTrail)
+        #expect(summary.exitStatus == 0)
+
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db throws in
+            let stored = Set(try String.fetchAll(db, sql: "SELECT event_id FROM events"))
+            #expect(stored == expectedIDs)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE principal = ''") == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE status <> 'ok'") == 0)
+            // raw is the record as delivered: its eventID is the row's.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE json_extract(raw, '$.eventID') <> event_id") == 0)
+            // The ledger's hashes are the file's and its content's.
+            for file in files {
+                let row = try Row.fetchOne(db, sql: "SELECT sha256, content_sha256, records_read FROM files WHERE path = ?",
+                                           arguments: [file.standardizedFileURL.path])!
+                #expect(row["sha256"] as String == Hashing.sha256Hex(Array(try Data(contentsOf: file))))
+                #expect(row["content_sha256"] as String == Hashing.sha256Hex(Array(try TestSupport.gunzip(file))))
+                #expect(row["records_read"] as Int == (try TestSupport.records(ofBatch: file)).count)
+            }
+        }
+    }
+
+    @Test func normalisedColumnsFollowRulesTerms() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        _ = try TestSupport.realSampleTree(in: dir)
+        let db = dir.appendingPathComponent("audit.sqlite")
+        _ = try ingest([dir], db: db)
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db throws in
+            // Assumed roles: the principal is the role (sessionIssuer), the session kept aside.
+            let roles = try Row.fetchAll(db, sql: """
+                SELECT principal, session_name, json_extract(raw, '$.userIdentity.sessionContext.sessionIssuer.arn') AS issuer
+                FROM events WHERE principal_type = 'AssumedRole' AND issuer IS NOT NULL
+                """)
+            #expect(!roles.isEmpty)
+            for r in roles { #expect(r["principal"] as String == r["issuer"] as String) }
+            // Root: arn:aws:iam::ACCOUNT:root.
+            for r in try Row.fetchAll(db, sql: "SELECT principal, json_extract(raw, '$.userIdentity.accountId') AS a FROM events WHERE principal_type = 'Root'") {
+                #expect(r["principal"] as String == "arn:aws:iam::\(r["a"] as String):root")
+            }
+            // Succeeded means no errorCode.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE succeeded = (error_code IS NOT NULL)") == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE error_code IS NOT NULL") ?? 0 > 0)
+            // KMS events with a resources[] key ARN carry it; key ids are completed with region and account.
+            let withResource = try Row.fetchAll(db, sql: """
+                SELECT key_arn, (SELECT json_extract(value, '$.ARN') FROM json_each(raw, '$.resources')
+                                 WHERE json_extract(value, '$.ARN') LIKE '%:key/%' LIMIT 1) AS r
+                FROM events WHERE event_source = 'kms.amazonaws.com' AND r IS NOT NULL
+                """)
+            #expect(withResource.count > 10)
+            for r in withResource { #expect(r["key_arn"] as String? == r["r"] as String?) }
+            // Times are canonical.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_time NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'") == 0)
+            // The virtual JSON columns read from raw.
+            let rp = try String.fetchOne(db, sql: "SELECT request_parameters FROM events WHERE event_name = 'PutKeyPolicy' LIMIT 1")
+            #expect(rp?.contains("policy") == true)
+        }
+    }
+
+    @Test func secondRunStoresNothingNewAndPicksUpNewFiles() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let files = try TestSupport.realSampleTree(in: dir)
+        let db = dir.appendingPathComponent("audit.sqlite")
+        let first = try ingest([dir], db: db)
+        let second = try ingest([dir], db: db)
+        #expect(second.filesUnchanged == files.count)
+        #expect(second.filesRead == 0)
+        #expect(second.eventsStored == 0)
+        #expect(first.eventsStored > 0)
+
+        // A new file is picked up, and only it.
+        let record: [String: Any] = [
+            "eventVersion": "1.08", "eventID": "new-file-event-1", "eventTime": "2026-11-03T10:00:00Z",
+            "eventSource": "kms.amazonaws.com", "eventName": "Decrypt", "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333",
+            "userIdentity": ["type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333"],
+        ]
+        let newFile = dir.appendingPathComponent("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/03/111122223333_CloudTrail_us-east-1_20261103T1005Z_newfile.json.gz")
+        try TestSupport.gzip(try TestSupport.batch([record]), to: newFile)
+        let third = try ingest([dir], db: db)
+        #expect(third.filesRead == 1)
+        #expect(third.eventsStored == 1)
+        #expect(third.filesUnchanged == files.count)
+    }
+
+    @Test func changedFileIsReadAgainAndReconciled() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let file = dir.appendingPathComponent("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/111122223333_CloudTrail_us-east-1_20261101T0005Z_changing.json.gz")
+        func event(_ id: String, _ name: String) -> [String: Any] {
+            ["eventID": id, "eventTime": "2026-11-01T00:0\(id.count % 10):00Z", "eventSource": "kms.amazonaws.com",
+             "eventName": name, "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+             "userIdentity": ["type": "Root", "accountId": "111122223333"]]
+        }
+        try TestSupport.gzip(try TestSupport.batch([event("a", "Decrypt"), event("b", "Encrypt")]), to: file)
+        // The same event also delivered by another file: it must survive the change.
+        let other = dir.appendingPathComponent("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/111122223333_CloudTrail_us-east-1_20261101T0010Z_other.json.gz")
+        try TestSupport.gzip(try TestSupport.batch([event("b", "Encrypt")]), to: other)
+        let db = dir.appendingPathComponent("audit.sqlite")
+        let first = try ingest([dir], db: db)
+        #expect(first.eventsStored == 2)
+        #expect(first.duplicates == 1)
+
+        // Same path, new content: "a" dropped, "b" dropped here (still in `other`), "c" added.
+        try FileManager.default.removeItem(at: file)
+        try TestSupport.gzip(try TestSupport.batch([event("c", "GenerateDataKey")]), to: file)
+        let second = try ingest([dir], db: db)
+        #expect(second.filesRead == 1)
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db throws in
+            #expect(Set(try String.fetchAll(db, sql: "SELECT event_id FROM events")) == ["b", "c"])
+            let owner = try String.fetchOne(db, sql: "SELECT f.path FROM events e JOIN files f ON f.id = e.file_id WHERE e.event_id = 'b'")
+            #expect(owner == other.standardizedFileURL.path)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates") == 0)
+        }
+    }
+
+    @Test func duplicatesAreCountedAndClashesKeptApart() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let source = TestSupport.fixture("ingest/elastic-integrations.Records.json.gz")
+        let a = dir.appendingPathComponent("a.json.gz"), b = dir.appendingPathComponent("b.json.gz")
+        try FileManager.default.copyItem(at: source, to: a)
+        try FileManager.default.copyItem(at: source, to: b)
+        // c: the first record again with the same eventID but a different userAgent: a clash.
+        var records = try TestSupport.records(ofBatch: source)
+        records = [records[0]]
+        records[0]["userAgent"] = "something else"
+        let c = dir.appendingPathComponent("c.json.gz")
+        try TestSupport.gzip(try TestSupport.batch(records), to: c)
+        let db = dir.appendingPathComponent("audit.sqlite")
+        let summary = try ingest([dir], db: db)
+        let n = try TestSupport.records(ofBatch: source).count
+        #expect(summary.eventsStored == n)
+        #expect(summary.duplicates == n)
+        #expect(summary.clashes == 1)
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates WHERE kind = 'clash' AND raw LIKE '%something else%'") == 1)
+            // The first stored copy (from a.json.gz, read first) is kept.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE raw LIKE '%something else%'") == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT clashes FROM files WHERE path LIKE '%/c.json.gz'") == 1)
+        }
+    }
+
+    @Test func otherSourcesAreCountedNotStored() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let file = dir.appendingPathComponent("t.json.gz")
+        try FileManager.default.copyItem(at: TestSupport.fixture("ingest/awsdocs-aws-cloudtrail-user-guide.Records.json.gz"), to: file)
+        let db = dir.appendingPathComponent("audit.sqlite")
+        let summary = try ingest([file], db: db)
+        let records = try TestSupport.records(ofBatch: file)
+        var perSource: [String: Int] = [:]
+        for r in records { perSource[r["eventSource"] as? String ?? "(none)", default: 0] += 1 }
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db throws in
+            let counted = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT event_source, records FROM source_counts")
+                .map { ($0["event_source"] as String, $0["records"] as Int) })
+            #expect(counted == perSource)
+            #expect(try Int.fetchOne(db, sql: "SELECT other_records FROM files") == records.count - summary.eventsStored)
+        }
+        // --all-sources stores every record that has an eventSource and an eventID.
+        let all = try ingest([file], db: dir.appendingPathComponent("all.sqlite"), allSources: true)
+        #expect(all.eventsStored > summary.eventsStored)
+    }
+
+    @Test func policyAndInventoryFilesBecomeDocuments() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let policy = #"{"Policy": "{\"Version\":\"2012-10-17\",\"Statement\":[]}", "PolicyName": "default"}"#
+        try TestSupport.write(policy, to: dir.appendingPathComponent("policies/111122223333/us-east-1/1234abcd-12ab-34cd-56ef-1234567890ab.json"))
+        try TestSupport.write(#"{"Version":"2012-10-17","Statement":[]}"#,
+                              to: dir.appendingPathComponent("arn_aws_kms_eu-west-1_444455556666_key_mrk-1.json"))
+        try TestSupport.write(#"{"DBClusters": [{"DBClusterIdentifier": "graph", "StorageEncrypted": true}]}"#,
+                              to: dir.appendingPathComponent("inventory/111122223333/us-east-1/describe-db-clusters.json"))
+        let db = dir.appendingPathComponent("audit.sqlite")
+        let summary = try ingest([dir], db: db)
+        #expect(summary.filesFailed == 0)
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db throws in
+            let docs = try Row.fetchAll(db, sql: "SELECT kind, key_arn, account, region FROM documents ORDER BY kind, key_arn")
+            #expect(docs.count == 3)
+            #expect(docs.map { $0["kind"] as String } == ["db-clusters", "key-policy", "key-policy"])
+            #expect(Set(docs.compactMap { $0["key_arn"] as String? }) == [
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:aws:kms:eu-west-1:444455556666:key/mrk-1"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE kind IN ('policy', 'inventory')") == 3)
+        }
+    }
+}

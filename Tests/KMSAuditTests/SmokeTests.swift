@@ -1,3 +1,0 @@
-import Testing
-@testable import KMSAudit
-@Test func versionIsSet() { #expect(!KMSAuditVersion.current.isEmpty) }
