@@ -113,14 +113,14 @@ import Testing
             "1010101010101, 111122223333, 951234567898", "us-east-1, us-west-1, us-west-2",
             "9 (8 ok, 1 failed, 0 skipped)", ">14<", "111122223333_CloudTrail_us-west-2_20241010T1600Z_broken.json.gz",
             "unexpected end of gzip stream at byte 18432 (truncated download?)", "/etc/kmsaudit/config.yaml",
-            "Not checked: this database has no evidence-integrity results",
-            "Not computed: this database has no key state", "Not checked: this database has no coverage results",
+            "Not checked: no evidence-integrity check has run on this database",
+            "Not computed: this database has no key state", "Not checked: no evidence-integrity check has run (run",
             "7 active finding(s), 5 new since the previous run, 1 suppressed, 1 with an expired suppression.",
             "Resolved since the previous run", "arn:aws:iam::111122223333:user/Bob",
         ] {
             #expect(html.contains(Self.escaped(text)) || html.contains(text), "page lacks \(text)")
         }
-        for permission in neptuneKeyPermissions { #expect(html.contains("<code>\(permission)</code>")) }
+        for permission in ReportModel.neptuneKeyPermissions { #expect(html.contains("<code>\(permission)</code>")) }
         // The charts: one critical bar by severity, and a critical segment for KMS-002 and KMS-004.
         #expect(Chromium.count(#"<rect class="bar sev-critical""#, in: html) == 3)
         #expect(html.contains(#"aria-label="Findings by rule""#))
@@ -129,25 +129,30 @@ import Testing
         }
     }
 
-    @Test func integrityCoverageAndPolicyUnknownWhenTheirTablesExist() throws {
+    @Test func integrityCoverageAndPolicyUnknownWhenTheirResultsExist() throws {
         let fixture = try ReportFixture.make()
         defer { fixture.remove() }
         try fixture.database.queue.write { db in
+            _ = try IntegrityChecker.run(db, publicKeys: nil, signatures: nil, window: (start: nil, end: nil))
             try db.execute(sql: """
                 CREATE TABLE keys (key_arn TEXT PRIMARY KEY, policy_known INTEGER NOT NULL);
                 INSERT INTO keys VALUES ('\(ReportFixture.keyXKS)', 0);
-                CREATE TABLE file_integrity (file_id INTEGER, status TEXT, detail TEXT);
-                INSERT INTO file_integrity VALUES (1, 'verified', NULL), (2, 'failed', 'hash <mismatch>');
-                CREATE TABLE coverage_gaps (account TEXT, region TEXT, gap_start TEXT, gap_end TEXT, hours INTEGER);
-                INSERT INTO coverage_gaps VALUES ('111122223333', 'us-west-2', '2024-10-10T03:00:00Z', '2024-10-10T05:00:00Z', 2);
                 """)
         }
-        let html = try HTMLReport.render(try fixture.model())
-        #expect(html.contains(#"class="integrity integrity-bad""#))
-        #expect(html.contains("1 log file(s) failed verification"))
-        #expect(html.contains("hash &lt;mismatch&gt;"))
-        #expect(html.contains("<li>\(ReportFixture.keyXKS)</li>"))
-        #expect(html.contains("<td>2024-10-10T03:00:00Z</td><td>2024-10-10T05:00:00Z</td><td class=\"num\">2</td>"))
+        let checked = try HTMLReport.render(try fixture.model())
+        #expect(checked.contains(#"class="integrity integrity-warn""#))
+        #expect(checked.contains("Nothing failed verification"))
+        #expect(checked.contains("digest signatures not checked (no public keys given)"))
+        #expect(checked.contains("None: every hour has a log file or digest"))
+        #expect(checked.contains("<li>\(ReportFixture.keyXKS)</li>"))
+
+        try ReportModelTests.recordTampered(fixture)
+        try ReportModelTests.recordCoverageGap(fixture)
+        let failed = try HTMLReport.render(try fixture.model())
+        #expect(failed.contains(#"class="integrity integrity-bad""#))
+        #expect(failed.contains("1 log file(s) or digest(s) failed verification"))
+        #expect(failed.contains("<td>no log file</td><td>2024-10-10T16:00:00Z</td><td>2024-10-10T19:00:00Z</td><td class=\"num\">3</td>"))
+        #expect(failed.contains("_a5.json.gz</td><td>tampered</td><td class=\"break\">SHA-256 of the content differs from the digest</td>"))
     }
 
     /// The `<article>` of the finding with `fingerprint`.

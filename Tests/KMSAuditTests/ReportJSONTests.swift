@@ -93,7 +93,7 @@ import Testing
         let doc = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../docs/REPORT-JSON.md"), encoding: .utf8)
         var names: Set<String> = []
-        func collect(_ node: JSONNode, evidence: Bool) {
+        func collect(_ node: ReportJSON, evidence: Bool) {
             switch node {
             case .object(let members):
                 for m in members {

@@ -84,31 +84,79 @@ import Testing
         #expect(ingest.firstEventTime == "2014-11-04T00:52:40Z")
     }
 
-    @Test func tablesOfOtherStagesAreOptional() throws {
+    @Test func withoutStateOrIntegrityResultsNothingIsClaimed() throws {
         let fixture = try ReportFixture.make()
         defer { fixture.remove() }
-        let without = try fixture.model()
-        #expect(without.policyUnknownKeys == nil && without.integrity == nil && without.coverageGaps == nil)
-        #expect(without.notes.isEmpty)
+        let model = try fixture.model()
+        #expect(model.policyUnknownKeys == nil && model.integrity == nil && model.coverageGaps == nil)
+        #expect(model.notes.isEmpty)
+    }
 
+    @Test func policyUnknownKeysComeFromTheKeysTable() throws {
+        let fixture = try ReportFixture.make()
+        defer { fixture.remove() }
         try fixture.database.queue.write { db in
             try db.execute(sql: """
                 CREATE TABLE keys (key_arn TEXT PRIMARY KEY, policy_known INTEGER NOT NULL);
                 INSERT INTO keys VALUES ('\(ReportFixture.keyUSWest2)', 1), ('\(ReportFixture.keyXKS)', 0);
-                CREATE TABLE file_integrity (file_id INTEGER, status TEXT, detail TEXT);
-                INSERT INTO file_integrity VALUES (1, 'verified', NULL), (2, 'verified', NULL),
-                    (3, 'not_verifiable', 'no digest covers this file'), (4, 'failed', 'SHA-256 differs from the digest');
-                CREATE TABLE coverage_gaps (account TEXT, region TEXT, gap_start TEXT, gap_end TEXT);
-                INSERT INTO coverage_gaps VALUES ('111122223333', 'us-west-2', '2024-10-10T03:00:00Z', '2024-10-10T05:00:00Z');
                 """)
         }
-        let with = try fixture.model()
-        #expect(with.policyUnknownKeys == [ReportFixture.keyXKS])
-        let integrity = try #require(with.integrity)
-        #expect(integrity.verified == 2 && integrity.notVerifiable == 1 && integrity.failed == 1)
-        #expect(integrity.failures.first?.error == "SHA-256 differs from the digest")
-        #expect(integrity.failures.first?.path.hasSuffix("_g1.json.gz") == true)
-        #expect(with.coverageGaps?.first?.region == "us-west-2")
+        #expect(try fixture.model().policyUnknownKeys == [ReportFixture.keyXKS])
+    }
+
+    /// The real integrity check on the fixture: it has no digest files, so nothing verifies and
+    /// no coverage can be judged; a tampered file and a coverage gap are then recorded as the
+    /// checker records them (docs/SCHEMA.md "Integrity").
+    @Test func integrityAndCoverageComeFromTheLatestIntegrityCheck() throws {
+        let fixture = try ReportFixture.make()
+        defer { fixture.remove() }
+        let summary = try fixture.database.queue.write { db in
+            try IntegrityChecker.run(db, publicKeys: nil, signatures: nil, window: (start: nil, end: nil))
+        }
+        let model = try fixture.model()
+        let integrity = try #require(model.integrity)
+        #expect(integrity.verified == summary.verified && integrity.verified == 0)
+        #expect(integrity.notVerifiable == summary.notVerifiableCount && integrity.notVerifiable > 0)
+        #expect(integrity.failed == 0 && integrity.failures.isEmpty)
+        #expect(!integrity.signaturesChecked)
+        #expect(model.coverageGaps == [])
+
+        try ReportModelTests.recordTampered(fixture)
+        try ReportModelTests.recordCoverageGap(fixture)
+        let later = try fixture.model()
+        #expect(later.coverageGaps == [ReportModel.CoverageGap(
+            kind: "coverage-gap", account: "111122223333", region: "us-west-2", start: "2024-10-10T16:00:00Z",
+            end: "2024-10-10T19:00:00Z", hours: 3,
+            message: "3 hours from 2024-10-10T16:00:00Z with neither a log file nor a digest")])
+        let tampered = try #require(later.integrity)
+        #expect(tampered.failed == 1)
+        #expect(tampered.failures.first?.path.hasSuffix("_a5.json.gz") == true)
+        #expect(tampered.failures.first?.errorKind == "tampered")
+        #expect(tampered.failures.first?.error == "SHA-256 of the content differs from the digest")
+    }
+
+    static func recordCoverageGap(_ fixture: ReportFixture) throws {
+        try fixture.database.queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO integrity_results (run_id, subject, aspect, kind, status, object_key, account, region, hour, detail)
+                VALUES ((SELECT max(id) FROM integrity_runs), 'region', 'coverage', 'coverage-gap', 'not-verifiable',
+                    'AWSLogs/111122223333/CloudTrail/us-west-2/2024/10/10/111122223333_CloudTrail_us-west-2_20241010T16',
+                    '111122223333', 'us-west-2', '2024-10-10T16:00:00Z',
+                    '{"from":"2024-10-10T16:00:00Z","to":"2024-10-10T19:00:00Z","hours":3,"message":"3 hours from 2024-10-10T16:00:00Z with neither a log file nor a digest"}')
+                """)
+        }
+    }
+
+    static func recordTampered(_ fixture: ReportFixture) throws {
+        try fixture.database.queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO integrity_results (run_id, subject, aspect, kind, status, object_key, file_id, account, region, hour, detail)
+                SELECT (SELECT max(id) FROM integrity_runs), 'log', 'hash', 'tampered', 'failed', object_key, id, account,
+                       region, '2022-11-24T00:00:00Z', '{"message":"SHA-256 of the content differs from the digest"}'
+                FROM files WHERE path LIKE '%_a5.json.gz';
+                UPDATE integrity_runs SET failed = failed + 1 WHERE id = (SELECT max(id) FROM integrity_runs);
+                """)
+        }
     }
 
     @Test func anOptionalTableInAnotherShapeBecomesANote() throws {
@@ -137,10 +185,10 @@ import Testing
         let fixture = try ReportFixture.make()
         defer { fixture.remove() }
         let node = try fixture.database.queue.read { db in
-            JSONNode.parse(#"{"z":1,"a":[true,null,2.5,"x\ny"],"m":{"k":"\u0001\"<"}}"#, db: db)
+            ReportJSON.parse(#"{"z":1,"a":[true,null,2.5,"x\ny"],"m":{"k":"\u0001\"<"}}"#, db: db)
         }
         let text = try #require(node).serialized(indent: nil)
         #expect(text == #"{"z":1,"a":[true,null,2.5,"x\ny"],"m":{"k":"\u0001\"<"}}"#)
-        #expect(try fixture.database.queue.read { db in JSONNode.parse("not json", db: db) } == nil)
+        #expect(try fixture.database.queue.read { db in ReportJSON.parse("not json", db: db) } == nil)
     }
 }

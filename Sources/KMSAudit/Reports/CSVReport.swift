@@ -70,7 +70,7 @@ public enum CSVReport {
     }
 
     /// A findings.csv row, in `findingsColumns` order.
-    static func row(_ f: Finding) -> [String] {
+    static func row(_ f: ReportModel.Finding) -> [String] {
         var cells: [String] = [f.ruleID, f.severity.rawValue, f.category ?? "", f.keyARN ?? ""]
         cells += [f.principal ?? "", f.resource ?? "", f.firstSeen ?? "", f.lastSeen ?? ""]
         cells += [String(f.eventCount), f.fingerprint, f.title, f.remediation]
@@ -79,7 +79,7 @@ public enum CSVReport {
     }
 
     /// An evidence.csv row, in `evidenceColumns` order.
-    static func row(_ f: Finding, _ e: EvidenceEvent) -> [String] {
+    static func row(_ f: ReportModel.Finding, _ e: ReportModel.EvidenceEvent) -> [String] {
         var cells: [String] = [f.fingerprint, f.ruleID, e.eventID, e.eventTime ?? "", e.eventName ?? ""]
         cells += [e.principal ?? "", e.sourceIP ?? "", e.userAgent ?? "", e.errorCode ?? ""]
         cells += [e.encryptionContext ?? ""]

@@ -93,17 +93,17 @@ public enum HTMLReportError: Error, CustomStringConvertible {
 struct HTMLView {
     var generatedAt: String
     var generatorVersion: String
-    var run: RunView
-    var integrity: IntegrityView
-    var ingest: IngestView
-    var policyUnknown: PolicyUnknownView
-    var coverage: CoverageView
-    var summary: SummaryView
+    var run: HTMLRunView
+    var integrity: HTMLIntegrityView
+    var ingest: HTMLIngestView
+    var policyUnknown: HTMLPolicyUnknownView
+    var coverage: HTMLCoverageView
+    var summary: HTMLSummaryView
     var severityChart: SVGChart
     var ruleChart: SVGChart
-    var ruleSections: [RuleSectionView]
+    var ruleSections: [HTMLRuleSectionView]
     var hasActive: Bool
-    var suppressed: [CardView]
+    var suppressed: [HTMLCardView]
     var hasSuppressed: Bool
     var permissions: [String]
     var notes: [String]
@@ -113,36 +113,36 @@ struct HTMLView {
     init(_ model: ReportModel) {
         generatedAt = model.generatedAt
         generatorVersion = model.generatorVersion
-        run = RunView(model)
-        integrity = IntegrityView(model.integrity)
-        ingest = IngestView(model.ingest)
-        policyUnknown = PolicyUnknownView(keys: model.policyUnknownKeys)
-        coverage = CoverageView(gaps: model.coverageGaps)
-        summary = SummaryView(model)
+        run = HTMLRunView(model)
+        integrity = HTMLIntegrityView(model.integrity)
+        ingest = HTMLIngestView(model.ingest)
+        policyUnknown = HTMLPolicyUnknownView(keys: model.policyUnknownKeys)
+        coverage = HTMLCoverageView(gaps: model.coverageGaps)
+        summary = HTMLSummaryView(model)
         let active = model.activeFindings
         severityChart = .bySeverity(active)
         ruleChart = .byRule(active, ruleIDs: model.ruleIDs)
         var index = 0
-        func card(_ f: Finding) -> CardView {
+        func card(_ f: ReportModel.Finding) -> HTMLCardView {
             index += 1
-            return CardView(f, index: index, eventLimit: model.eventLimit)
+            return HTMLCardView(f, index: index, eventLimit: model.eventLimit)
         }
         ruleSections = model.ruleIDs.map { rule in
             let cards = active.filter { $0.ruleID == rule }.map(card)
-            return RuleSectionView(ruleID: rule, title: model.ruleTitle(rule), anchor: anchor("rule", rule),
+            return HTMLRuleSectionView(ruleID: rule, title: model.ruleTitle(rule), anchor: htmlAnchor("rule", rule),
                                    count: cards.count, findings: cards, hasFindings: !cards.isEmpty)
         }
         hasActive = !active.isEmpty
         suppressed = model.suppressedFindings.map(card)
         hasSuppressed = !suppressed.isEmpty
-        permissions = neptuneKeyPermissions
+        permissions = ReportModel.neptuneKeyPermissions
         notes = model.notes
         hasNotes = !notes.isEmpty
         totalFindings = model.findings.count
     }
 }
 
-struct RunView {
+struct HTMLRunView {
     var id: String
     var status: String
     var startedAt: String
@@ -182,58 +182,64 @@ struct RunView {
     }
 }
 
-struct FileView {
+struct HTMLFileView {
     var path: String
     var kind: String
     var error: String
 }
 
-struct IntegrityView {
+struct HTMLIntegrityView {
     var checked: Bool
     /// `ok`, `warn`, `bad` or `unknown`: the banner's colour.
     var state: String
     var headline: String
+    var checkedAt: String
+    var scope: String
     var verified: String
     var notVerifiable: String
     var failed: String
-    var failures: [FileView]
+    var failures: [HTMLFileView]
     var hasFailures: Bool
 
-    init(_ info: IntegrityInfo?) {
+    init(_ info: ReportModel.Integrity?) {
         guard let info else {
             checked = false
             state = "unknown"
-            headline = "Not checked: this database has no evidence-integrity results. Run kmsaudit verify with the trail's digest files to check that no log file was altered or left out."
+            headline = "Not checked: no evidence-integrity check has run on this database. Run kmsaudit verify (or check) with the trail's digest files to show that no log file was altered or left out."
+            checkedAt = ""; scope = ""
             verified = "—"; notVerifiable = "—"; failed = "—"
             failures = []; hasFailures = false
             return
         }
         checked = true
+        checkedAt = info.checkedAt
+        scope = "\(info.logFiles) log file(s) and \(info.digests) digest(s) judged; digest signatures "
+            + (info.signaturesChecked ? "checked against CloudTrail's public keys." : "not checked (no public keys given).")
         verified = String(info.verified)
         notVerifiable = String(info.notVerifiable)
         failed = String(info.failed)
-        failures = info.failures.map { FileView(path: $0.path, kind: "", error: $0.error ?? "") }
+        failures = info.failures.map { HTMLFileView(path: $0.path, kind: $0.errorKind ?? "", error: $0.error ?? "") }
         hasFailures = !failures.isEmpty
         if info.failed > 0 {
             state = "bad"
-            headline = "\(info.failed) log file(s) failed verification: their events may have been altered after delivery."
+            headline = "\(info.failed) log file(s) or digest(s) failed verification: evidence may have been altered, deleted or left out after delivery."
         } else if info.notVerifiable > 0 {
             state = "warn"
-            headline = "\(info.notVerifiable) log file(s) could not be verified (no digest covers them); \(info.verified) verified."
+            headline = "Nothing failed verification; \(info.notVerifiable) log file(s) or digest(s) could not be verified (no digest covers them), \(info.verified) verified."
         } else {
             state = "ok"
-            headline = "All \(info.verified) log file(s) verified against CloudTrail digests."
+            headline = "All \(info.verified) log file(s) and digest(s) verified against CloudTrail digests."
         }
     }
 }
 
-struct AccountRegionView {
+struct HTMLAccountRegionView {
     var account: String
     var region: String
     var events: String
 }
 
-struct IngestView {
+struct HTMLIngestView {
     var filesTotal: String
     var filesOK: String
     var filesFailed: String
@@ -247,12 +253,12 @@ struct IngestView {
     var lastIngestAt: String
     var accounts: String
     var regions: String
-    var accountRegions: [AccountRegionView]
+    var accountRegions: [HTMLAccountRegionView]
     var hasAccountRegions: Bool
-    var failedFiles: [FileView]
+    var failedFiles: [HTMLFileView]
     var hasFailedFiles: Bool
 
-    init(_ i: IngestInfo) {
+    init(_ i: ReportModel.Ingest) {
         filesTotal = String(i.filesTotal)
         filesOK = String(i.filesOK)
         filesFailed = String(i.filesFailed)
@@ -267,15 +273,15 @@ struct IngestView {
         accounts = i.accounts.isEmpty ? "none" : i.accounts.joined(separator: ", ")
         regions = i.regions.isEmpty ? "none" : i.regions.joined(separator: ", ")
         accountRegions = i.accountRegions.map {
-            AccountRegionView(account: $0.account ?? "(unknown)", region: $0.region ?? "(unknown)", events: String($0.events))
+            HTMLAccountRegionView(account: $0.account ?? "(unknown)", region: $0.region ?? "(unknown)", events: String($0.events))
         }
         hasAccountRegions = !accountRegions.isEmpty
-        failedFiles = i.failedFiles.map { FileView(path: $0.path, kind: $0.errorKind ?? "", error: $0.error ?? "") }
+        failedFiles = i.failedFiles.map { HTMLFileView(path: $0.path, kind: $0.errorKind ?? "", error: $0.error ?? "") }
         hasFailedFiles = !failedFiles.isEmpty
     }
 }
 
-struct PolicyUnknownView {
+struct HTMLPolicyUnknownView {
     var checked: Bool
     var keys: [String]
     var hasKeys: Bool
@@ -287,47 +293,51 @@ struct PolicyUnknownView {
     }
 }
 
-struct GapView {
+struct HTMLGapView {
     var account: String
     var region: String
+    var what: String
     var start: String
     var end: String
     var hours: String
+    var message: String
 }
 
-struct CoverageView {
+struct HTMLCoverageView {
     var checked: Bool
-    var gaps: [GapView]
+    var gaps: [HTMLGapView]
     var hasGaps: Bool
 
-    init(gaps: [CoverageGap]?) {
+    init(gaps: [ReportModel.CoverageGap]?) {
         checked = gaps != nil
         self.gaps = (gaps ?? []).map {
-            GapView(account: $0.account ?? "(unknown)", region: $0.region ?? "(unknown)", start: $0.start,
-                    end: $0.end ?? "—", hours: $0.hours.map(String.init) ?? "—")
+            HTMLGapView(account: $0.account ?? "(unknown)", region: $0.region ?? "(unknown)",
+                        what: $0.kind == "stopped-delivering" ? "stopped delivering" : "no log file",
+                        start: $0.start ?? "—", end: $0.end ?? "—", hours: $0.hours.map(String.init) ?? "—",
+                        message: $0.message ?? "")
         }
         hasGaps = !self.gaps.isEmpty
     }
 }
 
-struct SeverityCountView {
+struct HTMLSeverityCountView {
     var severity: String
     var label: String
     var count: String
     var isZero: Bool
 }
 
-struct RuleSummaryView {
+struct HTMLRuleSummaryView {
     var ruleID: String
     var title: String
     var anchor: String
-    var counts: [SeverityCountView]
+    var counts: [HTMLSeverityCountView]
     var total: String
     var new: String
     var suppressed: String
 }
 
-struct BriefFindingView {
+struct HTMLBriefFindingView {
     var ruleID: String
     var severity: String
     var severityLabel: String
@@ -336,35 +346,35 @@ struct BriefFindingView {
     var anchor: String
 }
 
-struct SummaryView {
-    var severities: [SeverityCountView]
-    var rules: [RuleSummaryView]
+struct HTMLSummaryView {
+    var severities: [HTMLSeverityCountView]
+    var rules: [HTMLRuleSummaryView]
     var hasRules: Bool
     var active: String
     var new: String
     var suppressed: String
     var expired: String
     var hasExpired: Bool
-    var newFindings: [BriefFindingView]
+    var newFindings: [HTMLBriefFindingView]
     var hasNew: Bool
-    var resolved: [BriefFindingView]
+    var resolved: [HTMLBriefFindingView]
     var hasResolved: Bool
     var hasPreviousRun: Bool
     var previousRun: String
 
     init(_ model: ReportModel) {
         let active = model.activeFindings
-        func counts(_ fs: [Finding]) -> [SeverityCountView] {
-            Severity.allCases.map { s in
+        func counts(_ fs: [ReportModel.Finding]) -> [HTMLSeverityCountView] {
+            Severity.reportOrder.map { s in
                 let n = fs.filter { $0.severity == s }.count
-                return SeverityCountView(severity: s.rawValue, label: s.label, count: String(n), isZero: n == 0)
+                return HTMLSeverityCountView(severity: s.rawValue, label: s.label, count: String(n), isZero: n == 0)
             }
         }
         severities = counts(active)
         rules = model.ruleIDs.map { rule in
             let all = model.findings.filter { $0.ruleID == rule }
             let live = all.filter { !$0.suppressed }
-            return RuleSummaryView(ruleID: rule, title: model.ruleTitle(rule), anchor: anchor("rule", rule),
+            return HTMLRuleSummaryView(ruleID: rule, title: model.ruleTitle(rule), anchor: htmlAnchor("rule", rule),
                                    counts: counts(live), total: String(live.count),
                                    new: String(live.filter(\.isNew).count),
                                    suppressed: String(all.filter(\.suppressed).count))
@@ -376,15 +386,15 @@ struct SummaryView {
         let expiredCount = model.findings.filter(\.suppressionExpired).count
         expired = String(expiredCount)
         hasExpired = expiredCount > 0
-        newFindings = active.filter(\.isNew).sorted { $0.severity < $1.severity }.map {
-            BriefFindingView(ruleID: $0.ruleID, severity: $0.severity.rawValue, severityLabel: $0.severity.label,
-                             title: $0.title, subject: subject(key: $0.keyARN, principal: $0.principal, resource: $0.resource),
-                             anchor: anchor("finding", $0.fingerprint))
+        newFindings = active.filter(\.isNew).sorted { $0.severity > $1.severity }.map {
+            HTMLBriefFindingView(ruleID: $0.ruleID, severity: $0.severity.rawValue, severityLabel: $0.severity.label,
+                             title: $0.title, subject: findingSubject(key: $0.keyARN, principal: $0.principal, resource: $0.resource),
+                             anchor: htmlAnchor("finding", $0.fingerprint))
         }
         hasNew = !newFindings.isEmpty
         resolved = model.resolvedSincePrevious.map {
-            BriefFindingView(ruleID: $0.ruleID, severity: $0.severity.rawValue, severityLabel: $0.severity.label,
-                             title: $0.title, subject: subject(key: $0.keyARN, principal: $0.principal, resource: $0.resource),
+            HTMLBriefFindingView(ruleID: $0.ruleID, severity: $0.severity.rawValue, severityLabel: $0.severity.label,
+                             title: $0.title, subject: findingSubject(key: $0.keyARN, principal: $0.principal, resource: $0.resource),
                              anchor: "")
         }
         hasResolved = !resolved.isEmpty
@@ -393,17 +403,17 @@ struct SummaryView {
     }
 }
 
-struct RuleSectionView {
+struct HTMLRuleSectionView {
     var ruleID: String
     var title: String
     var anchor: String
     var count: Int
-    var findings: [CardView]
+    var findings: [HTMLCardView]
     var hasFindings: Bool
 }
 
 /// One finding card. The `data-*` attributes the script filters and sorts by come from here.
-struct CardView {
+struct HTMLCardView {
     var anchor: String
     var index: Int
     var ruleID: String
@@ -430,9 +440,9 @@ struct CardView {
     var permissions: [String]
     var controls: [String]
     var hasControls: Bool
-    var evidence: [EvidenceRowView]
+    var evidence: [HTMLEvidenceRowView]
     var hasEvidence: Bool
-    var events: [EventView]
+    var events: [HTMLEventView]
     var hasEvents: Bool
     var eventsHeading: String
     var eventsTruncated: Bool
@@ -443,13 +453,13 @@ struct CardView {
     var hasSuppressionExpires: Bool
     var suppressionExpired: Bool
 
-    init(_ f: Finding, index: Int, eventLimit: Int?) {
+    init(_ f: ReportModel.Finding, index: Int, eventLimit: Int?) {
         anchor = HTMLView.anchorFor(f)
         self.index = index
         ruleID = f.ruleID
         severity = f.severity.rawValue
         severityLabel = f.severity.label
-        severityRank = f.severity.rank
+        severityRank = f.severity.reportRank
         category = f.category ?? ""
         hasCategory = f.category != nil
         title = f.title
@@ -468,12 +478,12 @@ struct CardView {
         remediation = f.remediation
         // Rules about RDS's access to the key: name what Neptune needs (the seed's list).
         showPermissions = ["KMS-001", "KMS-002", "KMS-004"].contains(f.ruleID)
-        permissions = neptuneKeyPermissions
+        permissions = ReportModel.neptuneKeyPermissions
         controls = f.controls
         hasControls = !f.controls.isEmpty
-        evidence = EvidenceRowView.rows(f.evidence)
+        evidence = HTMLEvidenceRowView.rows(f.evidence)
         hasEvidence = !evidence.isEmpty
-        events = f.events.map(EventView.init)
+        events = f.events.map(HTMLEventView.init)
         hasEvents = !events.isEmpty
         eventsHeading = f.events.count < f.eventTotal
             ? "Evidence events (\(f.events.count) of \(f.eventTotal))"
@@ -488,7 +498,7 @@ struct CardView {
     }
 }
 
-struct EventView {
+struct HTMLEventView {
     var eventID: String
     var stored: Bool
     var time: String
@@ -506,7 +516,7 @@ struct EventView {
     var context: String
     var hasContext: Bool
 
-    init(_ e: EvidenceEvent) {
+    init(_ e: ReportModel.EvidenceEvent) {
         eventID = e.eventID
         stored = e.stored
         time = e.eventTime ?? "—"
@@ -524,7 +534,7 @@ struct EventView {
         // A flat object of strings as "key=value" pairs; anything else as stored.
         let pairs: String? = e.encryptionContext.flatMap(JSONReport.parseJSON).map { node in
             guard case .object(let members) = node else { return "" }
-            return members.map { "\($0.key)=\(EvidenceRowView.cellText($0.value))" }.joined(separator: ", ")
+            return members.map { "\($0.key)=\(HTMLEvidenceRowView.cellText($0.value))" }.joined(separator: ", ")
         }
         context = pairs ?? e.encryptionContext ?? ""
         hasContext = !context.isEmpty
@@ -533,7 +543,7 @@ struct EventView {
 
 /// One row of a finding's evidence table: a label and a value shown as text, a list, a nested
 /// table or code, depending on the JSON value's shape.
-struct EvidenceRowView {
+struct HTMLEvidenceRowView {
     var key: String
     var label: String
     var isText: Bool
@@ -544,45 +554,45 @@ struct EvidenceRowView {
     var moreItems: String
     var hasMoreItems: Bool
     var isTable: Bool
-    var table: EvidenceTableView
+    var table: HTMLEvidenceTableView
 
     static let listCap = 100
 
-    static func rows(_ evidence: JSONNode) -> [EvidenceRowView] {
+    static func rows(_ evidence: ReportJSON) -> [HTMLEvidenceRowView] {
         switch evidence {
-        case .object(let members): return members.map { EvidenceRowView(key: $0.key, value: $0.value) }
+        case .object(let members): return members.map { HTMLEvidenceRowView(key: $0.key, value: $0.value) }
         case .null: return []
-        default: return [EvidenceRowView(key: "evidence", value: evidence)]
+        default: return [HTMLEvidenceRowView(key: "evidence", value: evidence)]
         }
     }
 
-    init(key: String, value: JSONNode) {
+    init(key: String, value: ReportJSON) {
         self.key = key
-        label = EvidenceRowView.humanise(key)
+        label = HTMLEvidenceRowView.humanise(key)
         isText = false; text = ""; isCode = false
         isList = false; items = []; moreItems = ""; hasMoreItems = false
-        isTable = false; table = EvidenceTableView(hasHeader: false, columns: [], rows: [])
+        isTable = false; table = HTMLEvidenceTableView(hasHeader: false, columns: [], rows: [])
         switch value {
         case .array(let elements) where elements.allSatisfy(\.isScalar):
             if elements.isEmpty {
                 isText = true; text = "none"
             } else {
                 isList = true
-                items = elements.prefix(EvidenceRowView.listCap).map(EvidenceRowView.cellText)
-                if elements.count > EvidenceRowView.listCap {
+                items = elements.prefix(HTMLEvidenceRowView.listCap).map(HTMLEvidenceRowView.cellText)
+                if elements.count > HTMLEvidenceRowView.listCap {
                     hasMoreItems = true
-                    moreItems = "and \(elements.count - EvidenceRowView.listCap) more"
+                    moreItems = "and \(elements.count - HTMLEvidenceRowView.listCap) more"
                 }
             }
         case .array(let elements):
             isTable = true
-            table = EvidenceTableView.rowsOfObjects(elements)
+            table = HTMLEvidenceTableView.rowsOfObjects(elements)
         case .object(let members):
             isTable = true
-            table = EvidenceTableView(hasHeader: false, columns: [],
-                                      rows: members.map { EvidenceTableRow(cells: [EvidenceRowView.humanise($0.key), EvidenceRowView.cellText($0.value)]) })
+            table = HTMLEvidenceTableView(hasHeader: false, columns: [],
+                                      rows: members.map { HTMLEvidenceTableRow(cells: [HTMLEvidenceRowView.humanise($0.key), HTMLEvidenceRowView.cellText($0.value)]) })
         default:
-            let s = EvidenceRowView.cellText(value)
+            let s = HTMLEvidenceRowView.cellText(value)
             // SQL and other long multi-line text read better as code.
             if s.contains("\n") || key.lowercased().hasSuffix("sql") || s.uppercased().hasPrefix("SELECT ") {
                 isCode = true
@@ -594,7 +604,7 @@ struct EvidenceRowView {
     }
 
     /// A compact, readable text for any JSON value.
-    static func cellText(_ v: JSONNode) -> String {
+    static func cellText(_ v: ReportJSON) -> String {
         switch v {
         case .null: return "—"
         case .bool(let b): return b ? "yes" : "no"
@@ -628,15 +638,15 @@ struct EvidenceRowView {
     ]
 }
 
-struct EvidenceTableRow {
-    var cells: [EvidenceCell]
+struct HTMLEvidenceTableRow {
+    var cells: [HTMLEvidenceCell]
 
-    init(cells: [String]) { self.cells = cells.map(EvidenceCell.init) }
+    init(cells: [String]) { self.cells = cells.map(HTMLEvidenceCell.init) }
 }
 
 /// A nested-table cell. Only long unbroken values (ARNs, ids) may break anywhere: letting short
 /// words break too would squeeze their columns to a letter wide.
-struct EvidenceCell {
+struct HTMLEvidenceCell {
     var text: String
     var long: Bool
 
@@ -646,38 +656,38 @@ struct EvidenceCell {
     }
 }
 
-struct EvidenceTableView {
+struct HTMLEvidenceTableView {
     var hasHeader: Bool
     var columns: [String]
-    var rows: [EvidenceTableRow]
+    var rows: [HTMLEvidenceTableRow]
 
     /// An array of objects (exposed resources with their backups, say): a column per key.
-    static func rowsOfObjects(_ elements: [JSONNode]) -> EvidenceTableView {
+    static func rowsOfObjects(_ elements: [ReportJSON]) -> HTMLEvidenceTableView {
         var keys: [String] = []
         for case .object(let members) in elements {
             for m in members where !keys.contains(m.key) { keys.append(m.key) }
         }
-        let rows = elements.map { element -> EvidenceTableRow in
+        let rows = elements.map { element -> HTMLEvidenceTableRow in
             if case .object = element {
-                return EvidenceTableRow(cells: keys.map { element[$0].map(EvidenceRowView.cellText) ?? "—" })
+                return HTMLEvidenceTableRow(cells: keys.map { element[$0].map(HTMLEvidenceRowView.cellText) ?? "—" })
             }
-            return EvidenceTableRow(cells: [EvidenceRowView.cellText(element)] + Array(repeating: "", count: max(0, keys.count - 1)))
+            return HTMLEvidenceTableRow(cells: [HTMLEvidenceRowView.cellText(element)] + Array(repeating: "", count: max(0, keys.count - 1)))
         }
-        return EvidenceTableView(hasHeader: !keys.isEmpty, columns: keys.map(EvidenceRowView.humanise), rows: rows)
+        return HTMLEvidenceTableView(hasHeader: !keys.isEmpty, columns: keys.map(HTMLEvidenceRowView.humanise), rows: rows)
     }
 }
 
 extension HTMLView {
-    static func anchorFor(_ f: Finding) -> String { anchor("finding", f.fingerprint) }
+    static func anchorFor(_ f: ReportModel.Finding) -> String { htmlAnchor("finding", f.fingerprint) }
 }
 
 /// An id attribute value: a prefix and the text reduced to letters, digits and dashes.
-func anchor(_ prefix: String, _ text: String) -> String {
+private func htmlAnchor(_ prefix: String, _ text: String) -> String {
     let safe = text.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? String($0) : "-" }.joined()
     return prefix + "-" + safe
 }
 
 /// "key · principal · resource": what a short line about a finding names.
-func subject(key: String?, principal: String?, resource: String?) -> String {
+private func findingSubject(key: String?, principal: String?, resource: String?) -> String {
     [resource, principal, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " · ")
 }

@@ -11,16 +11,16 @@ public struct ReportModel: Sendable {
     /// When the report was made (UTC, canonical) and by which kmsaudit.
     public var generatedAt: String
     public var generatorVersion: String
-    public var run: RunInfo
+    public var run: Run
     /// The run before this one (by id), which `is_new` and "resolved" compare against.
     public var previousRunID: Int64?
-    public var ingest: IngestInfo
+    public var ingest: Ingest
     /// Keys whose key policy is unknown (RULES.md: KMS-002 says nothing about them).
     /// nil when the `keys` table is absent: not computed, which is not the same as "none".
     public var policyUnknownKeys: [String]?
-    /// nil when no integrity table exists: the evidence was not checked.
-    public var integrity: IntegrityInfo?
-    /// Hours with no log file per account and region; nil when not computed.
+    /// nil until an integrity check (`kmsaudit verify`, or `check`) has run: not checked.
+    public var integrity: Integrity?
+    /// Coverage gaps found by that integrity check; nil when it has not run.
     public var coverageGaps: [CoverageGap]?
     /// Findings of the run, ordered by rule, severity (highest first), key, principal, resource.
     public var findings: [Finding]
@@ -35,145 +35,158 @@ public struct ReportModel: Sendable {
     public var suppressedFindings: [Finding] { findings.filter { $0.suppressed } }
 }
 
-/// Finding severities, highest first. `rank` orders them (0 = critical).
-public enum Severity: String, CaseIterable, Sendable, Comparable {
-    case critical, high, medium, low, info
-
-    public var rank: Int { Severity.allCases.firstIndex(of: self)! }
+/// How reports order and name severities (the enum itself is the rules' `Severity`).
+extension Severity {
+    /// Highest first: the order of report sections, tables and charts.
+    public static let reportOrder: [Severity] = [.critical, .high, .medium, .low, .info]
+    /// 0 for critical … 4 for info (the HTML's `data-severity-rank`, for sorting).
+    public var reportRank: Int { Severity.reportOrder.firstIndex(of: self)! }
     public var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
-    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }
 
-public struct RunInfo: Sendable {
-    public var id: Int64
-    public var startedAt: String
-    public var finishedAt: String?
-    public var toolVersion: String
-    public var windowStart: String?
-    public var windowEnd: String?
-    public var configPath: String?
-    public var configSHA256: String?
-    /// Rules the run evaluated (ids, with titles when the run recorded them).
-    public var rules: [RuleInfo]
-    public var failOn: String?
-    public var status: String
-    public var findingsCount: Int
-}
+extension ReportModel {
+    public struct Run: Sendable {
+        public var id: Int64
+        public var startedAt: String
+        public var finishedAt: String?
+        public var toolVersion: String
+        public var windowStart: String?
+        public var windowEnd: String?
+        public var configPath: String?
+        public var configSHA256: String?
+        /// Rules the run evaluated (ids, with titles when the run recorded them).
+        public var rules: [Rule]
+        public var failOn: String?
+        public var status: String
+        public var findingsCount: Int
+    }
 
-public struct RuleInfo: Sendable, Equatable {
-    public var id: String
-    public var title: String?
-}
+    public struct Rule: Sendable, Equatable {
+        public var id: String
+        public var title: String?
+    }
 
-/// What was ingested: the whole database, since every ingested event feeds the derived state.
-public struct IngestInfo: Sendable {
-    public var filesTotal: Int
-    public var filesOK: Int
-    public var filesFailed: Int
-    public var filesSkipped: Int
-    public var events: Int
-    public var firstEventTime: String?
-    public var lastEventTime: String?
-    /// Events per receiving account and region.
-    public var accountRegions: [AccountRegion]
-    public var failedFiles: [FailedFile]
-    public var duplicates: Int
-    public var clashes: Int
-    public var lastIngestAt: String?
+    /// What was ingested: the whole database, since every ingested event feeds the derived state.
+    public struct Ingest: Sendable {
+        public var filesTotal: Int
+        public var filesOK: Int
+        public var filesFailed: Int
+        public var filesSkipped: Int
+        public var events: Int
+        public var firstEventTime: String?
+        public var lastEventTime: String?
+        /// Events per receiving account and region.
+        public var accountRegions: [AccountRegion]
+        public var failedFiles: [FailedFile]
+        public var duplicates: Int
+        public var clashes: Int
+        public var lastIngestAt: String?
 
-    public var accounts: [String] { Array(Set(accountRegions.compactMap(\.account))).sorted() }
-    public var regions: [String] { Array(Set(accountRegions.compactMap(\.region))).sorted() }
-}
+        public var accounts: [String] { Array(Set(accountRegions.compactMap(\.account))).sorted() }
+        public var regions: [String] { Array(Set(accountRegions.compactMap(\.region))).sorted() }
+    }
 
-public struct AccountRegion: Sendable, Equatable {
-    public var account: String?
-    public var region: String?
-    public var events: Int
-}
+    public struct AccountRegion: Sendable, Equatable {
+        public var account: String?
+        public var region: String?
+        public var events: Int
+    }
 
-public struct FailedFile: Sendable, Equatable {
-    public var path: String
-    public var errorKind: String?
-    public var error: String?
-}
+    public struct FailedFile: Sendable, Equatable {
+        public var path: String
+        public var errorKind: String?
+        public var error: String?
+    }
 
-/// Evidence integrity (CloudTrail digests): how many log files were verified, could not be
-/// verified (no digest covers them), or failed verification.
-public struct IntegrityInfo: Sendable {
-    public var verified: Int
-    public var notVerifiable: Int
-    public var failed: Int
-    /// Files that failed, with the reason.
-    public var failures: [FailedFile]
-}
+    /// Evidence integrity (CloudTrail digests), from the latest finished integrity check: how
+    /// many log files and digests were verified, could not be verified (no digest covers them,
+    /// the newest digest of a chain), or failed (tampered, missing, unlisted, chain broken,
+    /// bad signature).
+    public struct Integrity: Sendable {
+        public var checkedAt: String
+        /// Digest signatures were checked against public keys (`verify --public-keys`).
+        public var signaturesChecked: Bool
+        public var logFiles: Int
+        public var digests: Int
+        public var verified: Int
+        public var notVerifiable: Int
+        public var failed: Int
+        /// What failed: the file (path, else S3 key), the kind of failure, the checker's message.
+        public var failures: [FailedFile]
+    }
 
-public struct CoverageGap: Sendable, Equatable {
-    public var account: String?
-    public var region: String?
-    public var start: String
-    public var end: String?
-    public var hours: Int?
-}
+    /// Hours with neither a log file nor a digest for an account and region (`coverage-gap`), or
+    /// a region or trail that stopped delivering before the window end (`stopped-delivering`).
+    public struct CoverageGap: Sendable, Equatable {
+        public var kind: String
+        public var account: String?
+        public var region: String?
+        public var start: String?
+        public var end: String?
+        public var hours: Int?
+        public var message: String?
+    }
 
-public struct ResolvedFinding: Sendable {
-    public var ruleID: String
-    public var severity: Severity
-    public var title: String
-    public var keyARN: String?
-    public var principal: String?
-    public var resource: String?
-    public var fingerprint: String
-}
+    public struct ResolvedFinding: Sendable {
+        public var ruleID: String
+        public var severity: Severity
+        public var title: String
+        public var keyARN: String?
+        public var principal: String?
+        public var resource: String?
+        public var fingerprint: String
+    }
 
-/// One finding as the rules engine stored it (see docs/SCHEMA.md `findings`).
-public struct Finding: Sendable {
-    public var id: Int64
-    public var ruleID: String
-    public var severity: Severity
-    public var category: String?
-    public var title: String
-    public var keyARN: String?
-    public var principal: String?
-    public var resource: String?
-    public var firstSeen: String?
-    public var lastSeen: String?
-    public var eventCount: Int
-    public var fingerprint: String
-    public var isNew: Bool
-    public var explanation: String
-    public var remediation: String
-    public var controls: [String]
-    /// The rule's structured evidence (an object in the rules' key order).
-    public var evidence: JSONNode
-    /// Suppressed by the config and the suppression has not expired.
-    public var suppressed: Bool
-    public var suppressionReason: String?
-    public var suppressionExpires: String?
-    /// A suppression matched but its `expires` date has passed: it no longer applies.
-    public var suppressionExpired: Bool
-    /// Evidence events (at most `ReportModel.eventLimit`), oldest first.
-    public var events: [EvidenceEvent]
-    /// How many evidence events the finding lists in `finding_events`.
-    public var eventTotal: Int
-}
+    /// One finding as the rules engine stored it (see docs/SCHEMA.md `findings`).
+    public struct Finding: Sendable {
+        public var id: Int64
+        public var ruleID: String
+        public var severity: Severity
+        public var category: String?
+        public var title: String
+        public var keyARN: String?
+        public var principal: String?
+        public var resource: String?
+        public var firstSeen: String?
+        public var lastSeen: String?
+        public var eventCount: Int
+        public var fingerprint: String
+        public var isNew: Bool
+        public var explanation: String
+        public var remediation: String
+        public var controls: [String]
+        /// The rule's structured evidence (an object in the rules' key order).
+        public var evidence: ReportJSON
+        /// Suppressed by the config and the suppression has not expired.
+        public var suppressed: Bool
+        public var suppressionReason: String?
+        public var suppressionExpires: String?
+        /// A suppression matched but its `expires` date has passed: it no longer applies.
+        public var suppressionExpired: Bool
+        /// Evidence events (at most `ReportModel.eventLimit`), oldest first.
+        public var events: [EvidenceEvent]
+        /// How many evidence events the finding lists in `finding_events`.
+        public var eventTotal: Int
+    }
 
-/// One event a finding cites, from `finding_events` joined to `events`.
-public struct EvidenceEvent: Sendable, Equatable {
-    public var eventID: String
-    /// False when the id is not (or no longer) in `events`: only the id is known.
-    public var stored: Bool
-    public var eventTime: String?
-    public var eventSource: String?
-    public var eventName: String?
-    public var region: String?
-    public var principal: String?
-    public var sessionName: String?
-    public var sourceIP: String?
-    public var userAgent: String?
-    public var errorCode: String?
-    public var errorMessage: String?
-    /// `requestParameters.encryptionContext` as compact JSON text.
-    public var encryptionContext: String?
+    /// One event a finding cites, from `finding_events` joined to `events`.
+    public struct EvidenceEvent: Sendable, Equatable {
+        public var eventID: String
+        /// False when the id is not (or no longer) in `events`: only the id is known.
+        public var stored: Bool
+        public var eventTime: String?
+        public var eventSource: String?
+        public var eventName: String?
+        public var region: String?
+        public var principal: String?
+        public var sessionName: String?
+        public var sourceIP: String?
+        public var userAgent: String?
+        public var errorCode: String?
+        public var errorMessage: String?
+        /// `requestParameters.encryptionContext` as compact JSON text.
+        public var encryptionContext: String?
+    }
 }
 
 /// Why a report cannot be made.
@@ -190,20 +203,22 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
-/// Names of rules when the run did not record titles (RULES.md).
-let knownRuleTitles: [String: String] = [
+extension ReportModel {
+    /// Names of rules when the run did not record titles (RULES.md).
+    static let knownRuleTitles: [String: String] = [
     "KMS-001": "Key used outside ViaService RDS",
     "KMS-002": "Key used by an unintended principal",
     "KMS-003": "Encrypted database without backups",
     "KMS-004": "Revoked-key exposure",
 ]
 
-/// The key permissions the Neptune guide says a principal needs on a database key
-/// (seed: "Key permissions needed when enabling encryption"): remediation names them.
-public let neptuneKeyPermissions = [
-    "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptTo",
-    "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant", "kms:ReEncryptFrom", "kms:DescribeKey",
-]
+    /// The key permissions the Neptune guide says a principal needs on a database key
+    /// (seed: "Key permissions needed when enabling encryption"): remediation names them.
+    public static let neptuneKeyPermissions = [
+        "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptTo",
+        "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant", "kms:ReEncryptFrom", "kms:DescribeKey",
+    ]
+}
 
 // MARK: - Loading
 
@@ -227,6 +242,7 @@ extension ReportModel {
         let previous = try Int64.fetchOne(db, sql: "SELECT max(id) FROM runs WHERE id < ?", arguments: [run.id])
 
         var notes: [String] = []
+        let integrity = loadIntegrity(db, notes: &notes)
         return ReportModel(
             generatedAt: TimeFormats.canonical(Date()),
             generatorVersion: KMSAuditVersion.current,
@@ -234,8 +250,8 @@ extension ReportModel {
             previousRunID: previous,
             ingest: try loadIngest(db),
             policyUnknownKeys: loadPolicyUnknownKeys(db, notes: &notes),
-            integrity: loadIntegrity(db, notes: &notes),
-            coverageGaps: loadCoverageGaps(db, notes: &notes),
+            integrity: integrity,
+            coverageGaps: loadCoverageGaps(db, integrity: integrity, notes: &notes),
             findings: try loadFindings(db, runID: run.id, eventLimit: eventLimit),
             resolvedSincePrevious: try previous.map { try loadResolved(db, runID: run.id, previousID: $0) } ?? [],
             eventLimit: eventLimit,
@@ -250,7 +266,7 @@ extension ReportModel {
     /// The title of a rule: as the run recorded it, else the RULES.md name, else a finding's title.
     public func ruleTitle(_ ruleID: String) -> String {
         if let t = run.rules.first(where: { $0.id == ruleID })?.title, !t.isEmpty { return t }
-        if let t = knownRuleTitles[ruleID] { return t }
+        if let t = ReportModel.knownRuleTitles[ruleID] { return t }
         return findings.first { $0.ruleID == ruleID }?.title ?? ruleID
     }
 
@@ -259,8 +275,8 @@ extension ReportModel {
         Array(Set(findings.map(\.ruleID)).union(run.rules.map(\.id))).sorted()
     }
 
-    private static func loadRun(_ row: Row, db: Database) -> RunInfo {
-        RunInfo(
+    private static func loadRun(_ row: Row, db: Database) -> Run {
+        Run(
             id: row["id"],
             startedAt: row["started_at"],
             finishedAt: row["finished_at"],
@@ -276,16 +292,16 @@ extension ReportModel {
     }
 
     /// `runs.rules` is a JSON array of rule ids, or of objects with `id` (and `title`).
-    private static func parseRules(_ text: String, db: Database) -> [RuleInfo] {
-        guard case .array(let items)? = JSONNode.parse(text, db: db) else { return [] }
+    private static func parseRules(_ text: String, db: Database) -> [Rule] {
+        guard case .array(let items)? = ReportJSON.parse(text, db: db) else { return [] }
         return items.compactMap { item in
-            if case .string(let id) = item { return RuleInfo(id: id, title: nil) }
-            if let id = item["id"]?.stringValue { return RuleInfo(id: id, title: item["title"]?.stringValue) }
+            if case .string(let id) = item { return Rule(id: id, title: nil) }
+            if let id = item["id"]?.stringValue { return Rule(id: id, title: item["title"]?.stringValue) }
             return nil
         }
     }
 
-    private static func loadIngest(_ db: Database) throws -> IngestInfo {
+    private static func loadIngest(_ db: Database) throws -> Ingest {
         let files = try Row.fetchOne(db, sql: """
             SELECT count(*) AS total,
                    coalesce(sum(status = 'ok'), 0) AS ok,
@@ -304,7 +320,7 @@ extension ReportModel {
             SELECT path, error_kind, error FROM files WHERE status = 'failed' ORDER BY path
             """).map { FailedFile(path: $0["path"], errorKind: $0["error_kind"], error: $0["error"]) }
         let lastIngest = try String.fetchOne(db, sql: "SELECT max(coalesce(finished_at, started_at)) FROM ingest_runs")
-        return IngestInfo(
+        return Ingest(
             filesTotal: files["total"], filesOK: files["ok"], filesFailed: files["failed"],
             filesSkipped: files["skipped"],
             events: groups.reduce(0) { $0 + ($1["n"] as Int) },
@@ -345,7 +361,7 @@ extension ReportModel {
                 explanation: row["explanation"],
                 remediation: row["remediation"],
                 controls: parseControls(row["controls"] ?? "[]", db: db),
-                evidence: JSONNode.parse(evidenceText, db: db) ?? .string(evidenceText),
+                evidence: ReportJSON.parse(evidenceText, db: db) ?? .string(evidenceText),
                 suppressed: (row["suppressed"] as Bool) && !expired,
                 suppressionReason: nonEmpty(row["suppression_reason"]),
                 suppressionExpires: nonEmpty(row["suppression_expires"]),
@@ -358,7 +374,7 @@ extension ReportModel {
 
     /// `findings.controls` is a JSON array of references; a plain `;`-separated string is accepted too.
     private static func parseControls(_ text: String, db: Database) -> [String] {
-        if case .array(let items)? = JSONNode.parse(text, db: db) {
+        if case .array(let items)? = ReportJSON.parse(text, db: db) {
             return items.compactMap(\.stringValue)
         }
         return text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -416,41 +432,53 @@ extension ReportModel {
         }
     }
 
-    /// `file_integrity(file_id, status, detail)`, status `verified`, `not-verifiable` or `failed`,
-    /// built by the integrity stage (`kmsaudit verify`).
-    private static func loadIntegrity(_ db: Database, notes: inout [String]) -> IntegrityInfo? {
-        optional(db, "file_integrity", needs: ["file_id", "status"], notes: &notes) {
-            let detail = try db.columns(in: "file_integrity").contains { $0.name == "detail" } ? "i.detail" : "NULL"
-            var info = IntegrityInfo(verified: 0, notVerifiable: 0, failed: 0, failures: [])
-            for row in try Row.fetchAll(db, sql: """
-                SELECT replace(lower(i.status), '_', '-') AS status, count(*) AS n
-                FROM file_integrity i GROUP BY 1
-                """) {
-                switch row["status"] as String? {
-                case "verified": info.verified += row["n"] as Int
-                case "failed": info.failed += row["n"] as Int
-                default: info.notVerifiable += row["n"] as Int
-                }
-            }
-            info.failures = try Row.fetchAll(db, sql: """
-                SELECT coalesce(f.path, 'file #' || i.file_id) AS path, \(detail) AS detail
-                FROM file_integrity i LEFT JOIN files f ON f.id = i.file_id
-                WHERE lower(i.status) = 'failed' ORDER BY 1
-                """).map { FailedFile(path: $0["path"], errorKind: nil, error: $0["detail"]) }
-            return info
+    /// `integrity_runs` and `integrity_latest` (docs/SCHEMA.md "Integrity"), written by
+    /// `kmsaudit verify` and the evidence-integrity step of `check`/`audit`. nil until an
+    /// integrity check has finished.
+    private static func loadIntegrity(_ db: Database, notes: inout [String]) -> Integrity? {
+        let loaded: Integrity?? = optional(db, "integrity_runs",
+                                           needs: ["finished_at", "verified", "not_verifiable", "failed"], notes: &notes) {
+            guard let run = try Row.fetchOne(db, sql: """
+                SELECT * FROM integrity_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1
+                """) else { return nil }
+            let columns = Set(try db.columns(in: "integrity_runs").map(\.name))
+            func count(_ name: String) -> Int { columns.contains(name) ? (run[name] as Int? ?? 0) : 0 }
+            return Integrity(
+                checkedAt: run["finished_at"],
+                signaturesChecked: columns.contains("public_keys") && (run["public_keys"] as Bool? ?? false),
+                logFiles: count("log_files"), digests: count("digests"),
+                verified: run["verified"], notVerifiable: run["not_verifiable"], failed: run["failed"],
+                failures: [])
         }
+        guard var integrity = loaded ?? nil else { return nil }
+        integrity.failures = optional(db, "integrity_latest", needs: ["status", "kind", "object_key", "file_id", "detail"],
+                                      notes: &notes) {
+            try Row.fetchAll(db, sql: """
+                SELECT coalesce(f.path, r.object_key, r.account || ' ' || r.region) AS path, r.kind,
+                       CASE WHEN json_valid(r.detail) THEN json_extract(r.detail, '$.message') END AS message
+                FROM integrity_latest r LEFT JOIN files f ON f.id = r.file_id
+                WHERE r.status = 'failed' ORDER BY r.hour, path
+                """).map { FailedFile(path: $0["path"] ?? "(unknown)", errorKind: $0["kind"], error: $0["message"]) }
+        } ?? []
+        return integrity
     }
 
-    /// `coverage_gaps(account, region, gap_start, gap_end[, hours])`, built by the integrity stage.
-    private static func loadCoverageGaps(_ db: Database, notes: inout [String]) -> [CoverageGap]? {
-        optional(db, "coverage_gaps", needs: ["account", "region", "gap_start", "gap_end"], notes: &notes) {
-            let hours = try db.columns(in: "coverage_gaps").contains { $0.name == "hours" } ? "hours" : "NULL"
-            return try Row.fetchAll(db, sql: """
-                SELECT account, region, gap_start, gap_end, \(hours) AS hours FROM coverage_gaps
-                ORDER BY account, region, gap_start
+    /// `coverage-gap` and `stopped-delivering` results of the latest integrity check.
+    private static func loadCoverageGaps(_ db: Database, integrity: Integrity?, notes: inout [String]) -> [CoverageGap]? {
+        guard integrity != nil else { return nil }
+        return optional(db, "integrity_latest", needs: ["kind", "account", "region", "hour", "detail"], notes: &notes) {
+            try Row.fetchAll(db, sql: """
+                SELECT kind, account, region, hour,
+                       CASE WHEN json_valid(detail) THEN json_extract(detail, '$.to') END AS gap_end,
+                       CASE WHEN json_valid(detail) THEN json_extract(detail, '$.window_end') END AS window_end,
+                       CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '$.hours'),
+                           json_extract(detail, '$.hours_silent')) END AS hours,
+                       CASE WHEN json_valid(detail) THEN json_extract(detail, '$.message') END AS message
+                FROM integrity_latest WHERE kind IN ('coverage-gap', 'stopped-delivering')
+                ORDER BY account, region, hour, kind
                 """).map {
-                CoverageGap(account: $0["account"], region: $0["region"], start: $0["gap_start"],
-                            end: $0["gap_end"], hours: $0["hours"])
+                CoverageGap(kind: $0["kind"], account: $0["account"], region: $0["region"], start: $0["hour"],
+                            end: $0["gap_end"] ?? $0["window_end"], hours: $0["hours"], message: $0["message"])
             }
         }
     }
@@ -480,7 +508,7 @@ extension ReportModel {
     }
 }
 
-func nonEmpty(_ s: String?) -> String? {
+private func nonEmpty(_ s: String?) -> String? {
     guard let s, !s.isEmpty else { return nil }
     return s
 }

@@ -43,7 +43,7 @@ struct SVGChart {
             let top = index * SVGChart.rowHeight + 4
             var x = SVGChart.labelWidth
             var segments: [Segment] = []
-            for severity in Severity.allCases {
+            for severity in Severity.reportOrder {
                 let count = row.counts[severity] ?? 0
                 guard count > 0 else { continue }
                 // At least 2 px so a single finding next to hundreds still shows.
@@ -58,14 +58,14 @@ struct SVGChart {
     }
 
     /// Active findings per severity.
-    static func bySeverity(_ findings: [Finding]) -> SVGChart {
-        SVGChart(title: "Findings by severity", rows: Severity.allCases.map { severity in
+    static func bySeverity(_ findings: [ReportModel.Finding]) -> SVGChart {
+        SVGChart(title: "Findings by severity", rows: Severity.reportOrder.map { severity in
             (label: severity.label, counts: [severity: findings.filter { $0.severity == severity }.count])
         })
     }
 
     /// Active findings per rule, stacked by severity.
-    static func byRule(_ findings: [Finding], ruleIDs: [String]) -> SVGChart {
+    static func byRule(_ findings: [ReportModel.Finding], ruleIDs: [String]) -> SVGChart {
         SVGChart(title: "Findings by rule", rows: ruleIDs.map { rule in
             var counts: [Severity: Int] = [:]
             for f in findings where f.ruleID == rule { counts[f.severity, default: 0] += 1 }

@@ -7,24 +7,24 @@ import GRDB
 /// lists). Foundation's JSON parsers return unordered dictionaries, so evidence is read through
 /// SQLite's `json_tree` (which keeps document order) and written back by `serialized()` (which
 /// keeps it too); the JSON report's own objects then come out in their documented order.
-public indirect enum JSONNode: Sendable, Equatable {
+public indirect enum ReportJSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
     case double(Double)
     case string(String)
-    case array([JSONNode])
-    case object([JSONMember])
+    case array([ReportJSON])
+    case object([Member])
 
     /// `nil` becomes `null`: the JSON report writes every documented field, present or not.
-    public static func from(_ value: String?) -> JSONNode { value.map(JSONNode.string) ?? .null }
-    public static func from(_ value: Int64?) -> JSONNode { value.map(JSONNode.int) ?? .null }
-    public static func from(_ values: [String]?) -> JSONNode {
-        values.map { .array($0.map(JSONNode.string)) } ?? .null
+    public static func from(_ value: String?) -> ReportJSON { value.map(ReportJSON.string) ?? .null }
+    public static func from(_ value: Int64?) -> ReportJSON { value.map(ReportJSON.int) ?? .null }
+    public static func from(_ values: [String]?) -> ReportJSON {
+        values.map { .array($0.map(ReportJSON.string)) } ?? .null
     }
 
     /// The member named `key` of an object.
-    public subscript(key: String) -> JSONNode? {
+    public subscript(key: String) -> ReportJSON? {
         if case .object(let members) = self { return members.first { $0.key == key }?.value }
         return nil
     }
@@ -42,22 +42,24 @@ public indirect enum JSONNode: Sendable, Equatable {
     }
 }
 
-/// One key and value of a JSON object (a tuple cannot be `Equatable`).
-public struct JSONMember: Sendable, Equatable {
-    public var key: String
-    public var value: JSONNode
-    public init(_ key: String, _ value: JSONNode) {
-        self.key = key
-        self.value = value
+extension ReportJSON {
+    /// One key and value of a JSON object (a tuple cannot be `Equatable`).
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: ReportJSON
+        public init(_ key: String, _ value: ReportJSON) {
+            self.key = key
+            self.value = value
+        }
     }
 }
 
 // MARK: - Reading through SQLite
 
-extension JSONNode {
+extension ReportJSON {
     /// Parses `text` with SQLite's `json_tree`, keeping the order of object members.
     /// Returns nil when the text is not valid JSON (the caller shows it as plain text).
-    static func parse(_ text: String, db: Database) -> JSONNode? {
+    static func parse(_ text: String, db: Database) -> ReportJSON? {
         guard let rows = try? Row.fetchAll(
             db, sql: "SELECT id, parent, key, type, atom FROM json_tree(?) ORDER BY id",
             arguments: [text]), !rows.isEmpty
@@ -77,17 +79,17 @@ extension JSONNode {
         }
         guard let root else { return nil }
 
-        func build(_ id: Int64) -> JSONNode {
+        func build(_ id: Int64) -> ReportJSON {
             guard let node = nodes[id] else { return .null }
             switch node.type {
             case "true": return .bool(true)
             case "false": return .bool(false)
-            case "integer": return Int64.fromDatabaseValue(node.atom).map(JSONNode.int) ?? .null
-            case "real": return Double.fromDatabaseValue(node.atom).map(JSONNode.double) ?? .null
-            case "text": return String.fromDatabaseValue(node.atom).map(JSONNode.string) ?? .null
+            case "integer": return Int64.fromDatabaseValue(node.atom).map(ReportJSON.int) ?? .null
+            case "real": return Double.fromDatabaseValue(node.atom).map(ReportJSON.double) ?? .null
+            case "text": return String.fromDatabaseValue(node.atom).map(ReportJSON.string) ?? .null
             case "array": return .array(node.children.map(build))
             case "object":
-                return .object(node.children.map { JSONMember(nodes[$0]?.key ?? "", build($0)) })
+                return .object(node.children.map { Member(nodes[$0]?.key ?? "", build($0)) })
             default: return .null
             }
         }
@@ -97,7 +99,7 @@ extension JSONNode {
 
 // MARK: - Writing
 
-extension JSONNode {
+extension ReportJSON {
     /// JSON text. `indent` spaces per level (pretty, one member per line), or compact when nil.
     public func serialized(indent: Int? = 2) -> String {
         var out = ""
@@ -115,7 +117,7 @@ extension JSONNode {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += d.isFinite ? "\(d)" : "null"
-        case .string(let s): JSONNode.writeString(s, to: &out)
+        case .string(let s): ReportJSON.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -132,7 +134,7 @@ extension JSONNode {
             for (i, member) in members.enumerated() {
                 if i > 0 { out += "," }
                 newline(level + 1)
-                JSONNode.writeString(member.key, to: &out)
+                ReportJSON.writeString(member.key, to: &out)
                 out += indent == nil ? ":" : ": "
                 member.value.write(to: &out, indent: indent, level: level + 1)
             }
