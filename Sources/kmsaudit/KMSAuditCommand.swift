@@ -14,7 +14,8 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [IngestCommand.self, CheckCommand.self, VerifyCommand.self, QueryCommand.self, RulesCommand.self, SampleCommand.self]
+        subcommands: [IngestCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
+                      RulesCommand.self, SampleCommand.self]
     )
 }
 

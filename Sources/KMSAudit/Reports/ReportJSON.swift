@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+
+/// An ordered JSON value, for the evidence of findings and the JSON report.
+///
+/// Rules write their evidence objects with their keys in a meaningful order (count, times, then
+/// lists). Foundation's JSON parsers return unordered dictionaries, so evidence is read through
+/// SQLite's `json_tree` (which keeps document order) and written back by `serialized()` (which
+/// keeps it too); the JSON report's own objects then come out in their documented order.
+public indirect enum ReportJSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([ReportJSON])
+    case object([Member])
+
+    /// `nil` becomes `null`: the JSON report writes every documented field, present or not.
+    public static func from(_ value: String?) -> ReportJSON { value.map(ReportJSON.string) ?? .null }
+    public static func from(_ value: Int64?) -> ReportJSON { value.map(ReportJSON.int) ?? .null }
+    public static func from(_ values: [String]?) -> ReportJSON {
+        values.map { .array($0.map(ReportJSON.string)) } ?? .null
+    }
+
+    /// The member named `key` of an object.
+    public subscript(key: String) -> ReportJSON? {
+        if case .object(let members) = self { return members.first { $0.key == key }?.value }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var isScalar: Bool {
+        switch self {
+        case .array, .object: return false
+        default: return true
+        }
+    }
+}
+
+extension ReportJSON {
+    /// One key and value of a JSON object (a tuple cannot be `Equatable`).
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: ReportJSON
+        public init(_ key: String, _ value: ReportJSON) {
+            self.key = key
+            self.value = value
+        }
+    }
+}
+
+// MARK: - Reading through SQLite
+
+extension ReportJSON {
+    /// Parses `text` with SQLite's `json_tree`, keeping the order of object members.
+    /// Returns nil when the text is not valid JSON (the caller shows it as plain text).
+    static func parse(_ text: String, db: Database) -> ReportJSON? {
+        guard let rows = try? Row.fetchAll(
+            db, sql: "SELECT id, parent, key, type, atom FROM json_tree(?) ORDER BY id",
+            arguments: [text]), !rows.isEmpty
+        else { return nil }
+
+        struct Node { var type: String; var key: String?; var atom: DatabaseValue; var children: [Int64] }
+        var nodes: [Int64: Node] = [:]
+        var root: Int64?
+        for row in rows {
+            let id: Int64 = row["id"]
+            let parent: Int64? = row["parent"]
+            // Array elements have an integer key; only object members' keys matter.
+            let keyValue: DatabaseValue = row["key"]
+            let key = String.fromDatabaseValue(keyValue)
+            nodes[id] = Node(type: row["type"], key: key, atom: row["atom"], children: [])
+            if let parent { nodes[parent]?.children.append(id) } else if root == nil { root = id }
+        }
+        guard let root else { return nil }
+
+        func build(_ id: Int64) -> ReportJSON {
+            guard let node = nodes[id] else { return .null }
+            switch node.type {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            case "integer": return Int64.fromDatabaseValue(node.atom).map(ReportJSON.int) ?? .null
+            case "real": return Double.fromDatabaseValue(node.atom).map(ReportJSON.double) ?? .null
+            case "text": return String.fromDatabaseValue(node.atom).map(ReportJSON.string) ?? .null
+            case "array": return .array(node.children.map(build))
+            case "object":
+                return .object(node.children.map { Member(nodes[$0]?.key ?? "", build($0)) })
+            default: return .null
+            }
+        }
+        return build(root)
+    }
+}
+
+// MARK: - Writing
+
+extension ReportJSON {
+    /// JSON text. `indent` spaces per level (pretty, one member per line), or compact when nil.
+    public func serialized(indent: Int? = 2) -> String {
+        var out = ""
+        write(to: &out, indent: indent, level: 0)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int?, level: Int) {
+        func newline(_ level: Int) {
+            guard let indent else { return }
+            out += "\n" + String(repeating: " ", count: indent * level)
+        }
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .string(let s): ReportJSON.writeString(s, to: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                newline(level + 1)
+                item.write(to: &out, indent: indent, level: level + 1)
+            }
+            newline(level)
+            out += "]"
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{"
+            for (i, member) in members.enumerated() {
+                if i > 0 { out += "," }
+                newline(level + 1)
+                ReportJSON.writeString(member.key, to: &out)
+                out += indent == nil ? ":" : ": "
+                member.value.write(to: &out, indent: indent, level: level + 1)
+            }
+            newline(level)
+            out += "}"
+        }
+    }
+
+    /// RFC 8259 string escaping: quote, backslash and every control character.
+    static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
