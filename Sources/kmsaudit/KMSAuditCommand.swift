@@ -14,7 +14,7 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [IngestCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
+        subcommands: [AuditCommand.self, IngestCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
                       RulesCommand.self, SampleCommand.self]
     )
 }
@@ -42,15 +42,17 @@ enum Main {
             fail(error.description, 2)
         } catch let error as UserFacingError {
             fail(error.message, error.status)
+        } catch let code as ExitCode {
+            // An exit status a command chose (1 findings, 3 failed files).
+            Foundation.exit(code.rawValue)
         } catch {
-            let code = KMSAuditCommand.exitCode(for: error)
-            if code == .success || code.rawValue == 1 || code.rawValue == 3 {
-                // Help, --version, or an exit status a command chose.
-                if code == .success { KMSAuditCommand.exit(withError: error) }
-                Foundation.exit(code.rawValue)
+            if KMSAuditCommand.exitCode(for: error) == .success {
+                KMSAuditCommand.exit(withError: error)  // --help, --version
             }
-            // Usage errors: ArgumentParser's own message, our exit status 2.
-            FileHandle.standardError.write(Data((KMSAuditCommand.fullMessage(for: error) + "\n").utf8))
+            // Usage errors get ArgumentParser's message; anything else its description. Both
+            // exit 2: status 1 is reserved for "findings at or above --fail-on".
+            let message = KMSAuditCommand.fullMessage(for: error)
+            FileHandle.standardError.write(Data(((message.isEmpty ? "kmsaudit: \(error)" : message) + "\n").utf8))
             Foundation.exit(2)
         }
     }

@@ -87,16 +87,10 @@ public enum QueryRunner {
     }
 }
 
-/// RFC 4180 CSV cells, with spreadsheet formulas neutralised: a cell that begins with `=`, `+`,
-/// `-`, `@`, tab or carriage return gets a leading `'` so that no spreadsheet evaluates it.
+/// RFC 4180 CSV cells, formula-neutralised by `SpreadsheetSafety` (the reports' rule).
 public enum CSVText {
-    public static func neutralised(_ cell: String) -> String {
-        guard let first = cell.unicodeScalars.first else { return cell }
-        return ["=", "+", "-", "@", "\t", "\r"].contains(first) ? "'" + cell : cell
-    }
-
     public static func quoted(_ cell: String) -> String {
-        let safe = neutralised(cell)
+        let safe = SpreadsheetSafety.neutralised(cell)
         if safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }

@@ -93,7 +93,7 @@ public enum CheckRunner {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [TimeFormats.canonical(started), KMSAuditVersion.current, window.start, window.end,
                                  options.config.path, options.config.sha256,
-                                 jsonArray(rules.map { "\($0.id) (\($0.origin))" }), options.failOn.rawValue])
+                                 jsonArray(rules.map(\.id)), options.failOn.rawValue])
             let runID = db.lastInsertedRowID
             summary.runID = runID
             let now = TimeFormats.canonical(options.now)

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+
+/// `kmsaudit audit`: the nightly job. Ingest (incremental), check, then the three reports,
+/// date-stamped and as `latest.*`, each written to a temporary file and renamed into place so
+/// that a reader never sees half a report.
+public enum AuditJob {
+    public struct Options {
+        public var ingest: IngestOptions
+        public var check: CheckOptions
+        public var reportDirectory: String
+        public init(ingest: IngestOptions, check: CheckOptions, reportDirectory: String = "Reports") {
+            self.ingest = ingest
+            self.check = check
+            self.reportDirectory = reportDirectory
+        }
+    }
+
+    public struct Result {
+        public var ingest: IngestSummary
+        public var check: CheckSummary
+        /// Files written, date-stamped first.
+        public var reports: [String]
+
+        /// 3 when input files failed (findings were still written), else 1 when a finding is at
+        /// or above --fail-on, else 0. (Errors that stop the job are 2, thrown.)
+        public var exitStatus: Int32 { ingest.filesFailed > 0 ? 3 : check.exitStatus }
+
+        public var line: String {
+            let severities = ["critical", "high", "medium", "low"].map { "\(check.bySeverity[$0] ?? 0) \($0)" }
+            return "audit: \(ingest.filesRead) files read (\(ingest.filesUnchanged) unchanged, \(ingest.filesFailed) failed), "
+                + "\(ingest.eventsStored) events stored; \(check.findings) findings (\(severities.joined(separator: ", ")); "
+                + "\(check.new) new, \(check.suppressed) suppressed); report \(reports.first ?? "-")"
+        }
+    }
+
+    public static func run(_ database: AuditDatabase, _ options: Options, progress: ProgressLine) throws -> Result {
+        let ingest = try Ingestor(database: database, options: options.ingest, progress: progress).run()
+        let check = try CheckRunner.run(database, options.check)
+        let reports = try writeReports(database, runID: check.runID, directory: options.reportDirectory,
+                                       date: options.check.now)
+        return Result(ingest: ingest, check: check, reports: reports)
+    }
+
+    /// `kmsaudit-YYYY-MM-DD.{html,csv,json}` (and `-evidence.csv`) plus `latest.*` copies.
+    static func writeReports(_ database: AuditDatabase, runID: Int64, directory: String, date: Date) throws -> [String] {
+        let dir = URL(fileURLWithPath: directory, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw DatabaseFailure.cannotOpen(path: directory, reason: "cannot create the report folder: \(error.localizedDescription)")
+        }
+        let stamp = "kmsaudit-" + String(TimeFormats.canonical(date).prefix(10))
+        var written: [String] = []
+        try database.queue.read { db in
+            let model = try ReportModel.load(db: db, runID: runID)
+            let outputs: [(String, Data)] = [
+                ("html", Data(try HTMLReport.render(model).utf8)),
+                ("csv", Data(try CSVReport.findings(model).utf8)),
+                ("json", Data(try JSONReport.render(model).utf8)),
+            ]
+            let evidence = Data(try CSVReport.evidence(model, db: db).utf8)
+            for name in [stamp, "latest"] {
+                for (ext, data) in outputs {
+                    written.append(try write(data, to: dir.appendingPathComponent("\(name).\(ext)")))
+                }
+                written.append(try write(evidence, to: dir.appendingPathComponent("\(name)-evidence.csv")))
+            }
+        }
+        return written
+    }
+
+    private static func write(_ data: Data, to url: URL) throws -> String {
+        do {
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw DatabaseFailure.cannotOpen(path: url.path, reason: "cannot write the report: \(error.localizedDescription)")
+        }
+        return url.path
+    }
+}
