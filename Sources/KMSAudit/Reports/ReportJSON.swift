@@ -65,35 +65,54 @@ extension ReportJSON {
             arguments: [text]), !rows.isEmpty
         else { return nil }
 
-        struct Node { var type: String; var key: String?; var atom: DatabaseValue; var children: [Int64] }
-        var nodes: [Int64: Node] = [:]
+        var nodes: [Int64: TreeNode] = [:]
         var root: Int64?
         for row in rows {
             let id: Int64 = row["id"]
             let parent: Int64? = row["parent"]
-            // Array elements have an integer key; only object members' keys matter.
-            let keyValue: DatabaseValue = row["key"]
-            let key = String.fromDatabaseValue(keyValue)
-            nodes[id] = Node(type: row["type"], key: key, atom: row["atom"], children: [])
+            let type: String = row["type"]
+            // Array elements have an integer key; only object members' keys matter. Atoms are
+            // converted here, once, into plain Swift values.
+            // fromDatabaseValue returns nil on a type mismatch where a typed subscript would trap.
+            let key: DatabaseValue = row["key"]
+            let atom: DatabaseValue = row["atom"]
+            var node = TreeNode(type: type, key: String.fromDatabaseValue(key))
+            switch type {
+            case "integer": node.integer = Int64.fromDatabaseValue(atom)
+            case "real": node.real = Double.fromDatabaseValue(atom)
+            case "text": node.text = String.fromDatabaseValue(atom)
+            default: break
+            }
+            nodes[id] = node
             if let parent { nodes[parent]?.children.append(id) } else if root == nil { root = id }
         }
         guard let root else { return nil }
+        return build(root, nodes)
+    }
 
-        func build(_ id: Int64) -> ReportJSON {
-            guard let node = nodes[id] else { return .null }
-            switch node.type {
-            case "true": return .bool(true)
-            case "false": return .bool(false)
-            case "integer": return Int64.fromDatabaseValue(node.atom).map(ReportJSON.int) ?? .null
-            case "real": return Double.fromDatabaseValue(node.atom).map(ReportJSON.double) ?? .null
-            case "text": return String.fromDatabaseValue(node.atom).map(ReportJSON.string) ?? .null
-            case "array": return .array(node.children.map(build))
-            case "object":
-                return .object(node.children.map { Member(nodes[$0]?.key ?? "", build($0)) })
-            default: return .null
-            }
+    /// One row of `json_tree`, its atom already converted.
+    private struct TreeNode {
+        var type: String
+        var key: String?
+        var integer: Int64?
+        var real: Double?
+        var text: String?
+        var children: [Int64] = []
+        init(type: String, key: String?) { self.type = type; self.key = key }
+    }
+
+    private static func build(_ id: Int64, _ nodes: [Int64: TreeNode]) -> ReportJSON {
+        guard let node = nodes[id] else { return .null }
+        switch node.type {
+        case "true": return .bool(true)
+        case "false": return .bool(false)
+        case "integer": return node.integer.map(ReportJSON.int) ?? .null
+        case "real": return node.real.map(ReportJSON.double) ?? .null
+        case "text": return node.text.map(ReportJSON.string) ?? .null
+        case "array": return .array(node.children.map { build($0, nodes) })
+        case "object": return .object(node.children.map { Member(nodes[$0]?.key ?? "", build($0, nodes)) })
+        default: return .null
         }
-        return build(root)
     }
 }
 
