@@ -45,7 +45,7 @@ public enum QueryRunner {
                 values.enumerated().map { i, v in
                     let clipped = v.count > 60 ? String(v.prefix(59)) + "…" : v
                     return clipped.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+                }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
             }
             var out = [line(result.columns), line(widths.map { String(repeating: "-", count: $0) })]
             out += cells.map(line)
