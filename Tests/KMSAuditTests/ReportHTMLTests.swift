@@ -135,8 +135,8 @@ import Testing
         try fixture.database.queue.write { db in
             _ = try IntegrityChecker.run(db, publicKeys: nil, signatures: nil, window: (start: nil, end: nil))
             try db.execute(sql: """
-                CREATE TABLE keys (key_arn TEXT PRIMARY KEY, policy_known INTEGER NOT NULL);
-                INSERT INTO keys VALUES ('\(ReportFixture.keyXKS)', 0);
+                INSERT INTO state_builds (built_at) VALUES ('2024-10-11T00:00:00Z');
+                INSERT INTO keys (key_arn, key_id, is_database_key, policy_known) VALUES ('\(ReportFixture.keyXKS)', 'x', 1, 0);
                 """)
         }
         let checked = try HTMLReport.render(try fixture.model())

@@ -97,8 +97,10 @@ import Testing
         defer { fixture.remove() }
         try fixture.database.queue.write { db in
             try db.execute(sql: """
-                CREATE TABLE keys (key_arn TEXT PRIMARY KEY, policy_known INTEGER NOT NULL);
-                INSERT INTO keys VALUES ('\(ReportFixture.keyUSWest2)', 1), ('\(ReportFixture.keyXKS)', 0);
+                INSERT INTO state_builds (built_at) VALUES ('2024-10-11T00:00:00Z');
+                INSERT INTO keys (key_arn, key_id, is_database_key, policy_known)
+                VALUES ('\(ReportFixture.keyUSWest2)', 'a', 1, 1), ('\(ReportFixture.keyXKS)', 'b', 1, 0),
+                       ('arn:aws:kms:us-east-1:111122223333:key/not-a-database-key', 'c', 0, 0);
                 """)
         }
         #expect(try fixture.model().policyUnknownKeys == [ReportFixture.keyXKS])
@@ -163,7 +165,8 @@ import Testing
         let fixture = try ReportFixture.make()
         defer { fixture.remove() }
         try fixture.database.queue.write { db in
-            try db.execute(sql: "CREATE TABLE keys (arn TEXT, known INTEGER)")
+            // A database from another tool (or edited by hand) whose `keys` has another shape.
+            try db.execute(sql: "DROP TABLE keys; CREATE TABLE keys (arn TEXT, known INTEGER)")
         }
         let model = try fixture.model()
         #expect(model.policyUnknownKeys == nil)

@@ -427,9 +427,12 @@ extension ReportModel {
 extension ReportModel {
     /// `keys(key_arn, policy_known)`, built by the state stage.
     private static func loadPolicyUnknownKeys(_ db: Database, notes: inout [String]) -> [String]? {
-        optional(db, "keys", needs: ["key_arn", "policy_known"], notes: &notes) {
-            try String.fetchAll(db, sql: "SELECT key_arn FROM keys WHERE NOT policy_known ORDER BY key_arn")
-        }
+        optional(db, "keys", needs: ["key_arn", "policy_known", "is_database_key"], notes: &notes) { () -> [String]? in
+            // Before any state build the table is empty but says nothing: report "unknown", not "none".
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM state_builds") ?? 0 > 0 else { return nil }
+            // RULES.md: the database keys whose policy is unknown (KMS-002 could not judge them).
+            return try String.fetchAll(db, sql: "SELECT key_arn FROM keys WHERE is_database_key AND NOT policy_known ORDER BY key_arn")
+        } ?? nil
     }
 
     /// `integrity_runs` and `integrity_latest` (docs/SCHEMA.md "Integrity"), written by
