@@ -217,11 +217,12 @@ indirect enum JSONNode: Equatable {
             // KMS writes short scalar arrays inline: `[ "a", "b" ]`.
             out.append(0x5B)
             if items.isEmpty { out.append(0x5D); return }
+            // Inline items stay at the array's depth: `[ {` then members one level deeper.
             let inline = style == .kmsPolicy
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(0x2C) }
                 if inline { out.append(0x20) } else { newline(&out, style, depth + 1) }
-                item.write(into: &out, style: style, depth: depth + 1)
+                item.write(into: &out, style: style, depth: inline ? depth : depth + 1)
             }
             if inline { out.append(0x20) } else { newline(&out, style, depth) }
             out.append(0x5D)

@@ -148,14 +148,13 @@ enum NoiseEvents {
     /// STS: services assuming their roles, SAML and web-identity federation, GetCallerIdentity.
     static func sts(_ w: inout W, _ rng: inout SampleRNG, _ s: SampleStream, _ t: Int64, kind: Int) {
         let p = s.people
-        let roles = [p.lambdaExec, p.appServer, p.backupRole, p.analyticsETL]
-        let role = roles[rng.below(roles.count)]
+        let services: [(String, SampleRole)] = [("lambda.amazonaws.com", p.lambdaExec), ("ec2.amazonaws.com", p.appServer),
+                                                 ("backup.amazonaws.com", p.backupRole), ("glue.amazonaws.com", p.analyticsETL)]
+        let (svc, role) = services[rng.below(services.count)]
         let expiration = SampleTime.console(t + 3600, kmsComma: true)
         let newKey = "ASIA" + FakeID.chars(16, FakeID.upperAlnum, &rng)
         switch kind {
         case 0:
-            let services = ["lambda.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "backup.amazonaws.com"]
-            let svc = rng.pick(services)
             var r = base(.service(svc), t, "sts.amazonaws.com", "AssumeRole", s, &rng, host: nil)
             r.readOnly = true
             r.shared = .random
