@@ -157,6 +157,11 @@ enum SampleTrees {
         var shared: [String: Set<String>] = [:]
         for r in records { if let s = r["sharedEventID"] as? String { shared[s, default: []].insert(r["recipientAccountId"] as! String) } }
         #expect(shared.values.filter { $0.count == 2 }.count >= SampleTrees.a.summary.crossAccountPairs + 2)
+        // Revocations leave RDS failing; some RDS calls are refused.
+        let errors = Set(records.compactMap { $0["errorCode"] as? String })
+        for e in ["DisabledException", "KMSInvalidStateException", "AccessDeniedException", "AccessDenied"] {
+            #expect(errors.contains(e), "no record with errorCode \(e)")
+        }
         let krb = records.filter { ["kms.amazonaws.com", "rds.amazonaws.com", "backup.amazonaws.com"].contains($0["eventSource"] as! String) }
         #expect(krb.count == SampleTrees.a.summary.kmsRDSBackupRecords)
     }

@@ -24,8 +24,8 @@ enum NoiseEvents {
     }
 
     static func bucket(_ s: SampleStream, _ n: Int) -> String {
-        ["acme-\(s.account.name)-app-assets", "acme-\(s.account.name)-uploads", "acme-\(s.account.name)-reports"][n % 3]
-            + "-\(s.account.id)-\(s.region)"
+        let region = s.region == "us-east-1" ? "" : "-" + s.region
+        return ["acme-\(s.account.name)-assets", "acme-\(s.account.name)-uploads", "acme-\(s.account.name)-reports"][n % 3] + region
     }
 
     private static func appendObjectKey(_ b: inout [UInt8], _ t: Int64, _ rng: inout SampleRNG) {
@@ -33,7 +33,7 @@ enum NoiseEvents {
         prefixes[rng.below(prefixes.count)].withUTF8Buffer { b.append(contentsOf: $0) }
         let c = SampleTime.civil(t)
         SampleTime.four(&b, c.year); b.append(0x2F); SampleTime.two(&b, c.month); b.append(0x2F); SampleTime.two(&b, c.day); b.append(0x2F)
-        FakeID.appendUUID(&b, &rng)
+        FakeID.appendHex(&b, rng.next() >> 8, digits: 14)
         b.append(contentsOf: [0x2E, 0x6A, 0x73, 0x6F, 0x6E])
     }
 
