@@ -279,11 +279,10 @@ final class PlantedCases {
                 KMSEvents.read(&w, &rng, name, self.call(auditor, graph, t, id, client: ("35.171.44.8", Clients.sdkAgents[1])))
             }
         }
-        let graphPolicyID = emit(s, policyTime) { w, rng, id in
+        emit(s, policyTime) { w, rng, id in
             KMSEvents.putKeyPolicy(&w, &rng, self.call(self.keyAdmin(s), graph, policyTime, id),
                                    policy: KeyPolicies.text(graph.replacementPolicy!))
         }
-        _ = graphPolicyID
         expect("audit-002", "KMS-002", "root-delegation", "medium", key: graph, principal: p.securityAuditor.arn,
                note: "SecurityAuditor reads the graph key every 1/14 of the trail. The policy file names it (statement \"Allow security audit\"); the mid-window PutKeyPolicy drops that statement, so only the calls after it are allowed solely through the account root statement. The calls before it are intended. One later call is delivered twice. This PutKeyPolicy keeps every RDS principal allowed, so it is no KMS-004 revocation.")
 
