@@ -11,19 +11,24 @@ enum SampleTrees {
     struct Tree {
         let dir: String
         let summary: SampleSummary
+        /// The last value the progress callback reported.
+        let progress: Int
     }
 
-    static func make(_ name: String, seed: UInt64, events: Int = events, digests: Bool = true) -> Tree {
+    static func make(_ name: String, seed: UInt64, events: Int = events, digests: Bool = true, threads: Int = 2) -> Tree {
         let dir = NSTemporaryDirectory() + "kmsaudit-sample-\(ProcessInfo.processInfo.processIdentifier)-\(name)"
         try? FileManager.default.removeItem(atPath: dir)
         var o = SampleOptions(outDir: dir, events: events, seed: seed, days: days)
         o.digests = digests
-        let summary = try! SampleGenerator.generate(o)
-        return Tree(dir: dir, summary: summary)
+        o.threads = threads
+        var last = 0
+        let summary = try! SampleGenerator.generate(o) { n in last = max(last, n) }
+        return Tree(dir: dir, summary: summary, progress: last)
     }
 
     static let a = make("a", seed: 1)
-    static let aAgain = make("a2", seed: 1, digests: false)
+    /// Same seed on one thread: the log files must not depend on threading either.
+    static let aAgain = make("a2", seed: 1, digests: false, threads: 1)
     static let b = make("b", seed: 2, digests: false)
     static let aLarger = make("a3", seed: 1, events: events + 1_500, digests: false)
 
@@ -111,6 +116,7 @@ enum SampleTrees {
         let records = SampleTrees.records(t.dir)
         #expect(records.count == SampleTrees.events)
         #expect(t.summary.records == SampleTrees.events)
+        #expect(t.progress == SampleTrees.events)
         let ids = Set(records.map { $0["eventID"] as! String })
         #expect(ids.count == t.summary.distinctEventIDs)
         #expect(t.summary.distinctEventIDs == SampleTrees.events - t.summary.duplicates - t.summary.clashes)
