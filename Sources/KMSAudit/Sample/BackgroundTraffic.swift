@@ -12,24 +12,24 @@ struct BackgroundTraffic {
         /// Share of background records, per 10,000.
         var weight: Int {
             switch self {
-            case .s3Get: return 1500
-            case .s3Put: return 450
-            case .s3Config: return 300
-            case .ec2: return 1100
-            case .stsService: return 550
+            case .s3Get: return 800
+            case .s3Put: return 250
+            case .s3Config: return 250
+            case .ec2: return 1350
+            case .stsService: return 1000
             case .stsSAML: return 60
             case .stsWeb: return 100
-            case .stsCaller: return 150
+            case .stsCaller: return 350
             case .iam: return 300
-            case .lambda: return 400
-            case .dynamodb: return 450
-            case .ops: return 1050
+            case .lambda: return 350
+            case .dynamodb: return 400
+            case .ops: return 1100
             case .signin: return 20
             case .federated: return 30
-            case .kmsRDSService: return 1300
+            case .kmsRDSService: return 1800
             case .kmsViaRDS: return 150
             case .kmsAdminRead: return 80
-            case .kmsS3: return 600
+            case .kmsS3: return 450
             case .kmsSecrets: return 150
             case .kmsEBS: return 200
             case .kmsDynamo: return 100

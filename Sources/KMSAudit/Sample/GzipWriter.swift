@@ -1,8 +1,10 @@
 import CZlib
 #if canImport(Glibc)
 import Glibc
+private let posixWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let posixWrite = Darwin.write
 #endif
 
 /// Compresses whole buffers to gzip (zlib level 6, as CloudTrail's files compress about 9:1)
@@ -58,7 +60,7 @@ enum SampleFiles {
         var done = 0
         try bytes.withUnsafeBytes { buf in
             while done < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
+                let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw SampleError.io(path: path, reason: String(cString: strerror(errno)))

@@ -90,21 +90,12 @@ struct JSONWriter {
         needsComma = true
     }
 
-    /// A complete JSON value given as text (a pre-rendered fragment).
-    mutating func rawValue(_ json: [UInt8]) {
-        comma()
-        bytes.append(contentsOf: json)
-        needsComma = true
-    }
-
     // MARK: Convenience for the common `"key": value` members.
 
     mutating func field(_ k: StaticString, _ v: String) { key(k); string(v) }
-    mutating func field(_ k: StaticString, _ v: String?) { key(k); if let v { string(v) } else { null() } }
     mutating func field(_ k: StaticString, safe v: StaticString) { key(k); safe(v) }
     mutating func field(_ k: StaticString, _ v: Int) { key(k); int(v) }
     mutating func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
-    mutating func nullField(_ k: StaticString) { key(k); null() }
 
     // MARK: Escaping
 
@@ -141,13 +132,6 @@ struct JSONWriter {
         if runStart < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
     }
 
-    static func escaped(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var s = s
-        s.withUTF8 { appendEscaped(&out, $0) }
-        return out
-    }
-
     static func appendInt(_ out: inout [UInt8], _ v: Int) {
         if v < 0 { out.append(0x2D); appendInt(&out, -v); return }
         if v < 10 { out.append(UInt8(0x30 + v)); return }
@@ -164,15 +148,13 @@ struct JSONWriter {
 
 /// A small JSON tree for the few documents that are not bulk records (policies, inventory,
 /// expected findings, digests), rendered deterministically (members keep their order).
-indirect enum JSONNode: Equatable {
+indirect enum JSONNode {
     case object([(String, JSONNode)])
     case array([JSONNode])
     case string(String)
     case int(Int)
     case bool(Bool)
     case null
-
-    static func == (a: JSONNode, b: JSONNode) -> Bool { a.compact == b.compact }
 
     /// How to lay the text out.
     enum Style {
@@ -217,11 +199,12 @@ indirect enum JSONNode: Equatable {
             // KMS writes short scalar arrays inline: `[ "a", "b" ]`.
             out.append(0x5B)
             if items.isEmpty { out.append(0x5D); return }
+            // Inline items stay at the array's depth: `[ {` then members one level deeper.
             let inline = style == .kmsPolicy
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(0x2C) }
                 if inline { out.append(0x20) } else { newline(&out, style, depth + 1) }
-                item.write(into: &out, style: style, depth: depth + 1)
+                item.write(into: &out, style: style, depth: inline ? depth : depth + 1)
             }
             if inline { out.append(0x20) } else { newline(&out, style, depth) }
             out.append(0x5D)

@@ -62,8 +62,7 @@ enum KMSEvents {
             r.errorMessage = error?.message
             r.eventID = eventID
             r.shared = shared
-            r.tlsHost = style == .legacy ? nil : tls
-            if case .root = actor { r.consoleSession = true }
+            r.tlsHost = style == .legacy || ip == "AWS Internal" ? nil : tls
             switch style {
             case .modern: r.resources = .key(key)
             case .legacy: r.resources = .legacy([(key.arn, key.account)]); r.version = "1.05"; r.managementEvent = nil

@@ -24,8 +24,8 @@ enum NoiseEvents {
     }
 
     static func bucket(_ s: SampleStream, _ n: Int) -> String {
-        ["acme-\(s.account.name)-app-assets", "acme-\(s.account.name)-uploads", "acme-\(s.account.name)-reports"][n % 3]
-            + "-\(s.account.id)-\(s.region)"
+        let region = s.region == "us-east-1" ? "" : "-" + s.region
+        return ["acme-\(s.account.name)-assets", "acme-\(s.account.name)-uploads", "acme-\(s.account.name)-reports"][n % 3] + region
     }
 
     private static func appendObjectKey(_ b: inout [UInt8], _ t: Int64, _ rng: inout SampleRNG) {
@@ -33,7 +33,7 @@ enum NoiseEvents {
         prefixes[rng.below(prefixes.count)].withUTF8Buffer { b.append(contentsOf: $0) }
         let c = SampleTime.civil(t)
         SampleTime.four(&b, c.year); b.append(0x2F); SampleTime.two(&b, c.month); b.append(0x2F); SampleTime.two(&b, c.day); b.append(0x2F)
-        FakeID.appendUUID(&b, &rng)
+        FakeID.appendHex(&b, rng.next() >> 8, digits: 14)
         b.append(contentsOf: [0x2E, 0x6A, 0x73, 0x6F, 0x6E])
     }
 
@@ -148,14 +148,13 @@ enum NoiseEvents {
     /// STS: services assuming their roles, SAML and web-identity federation, GetCallerIdentity.
     static func sts(_ w: inout W, _ rng: inout SampleRNG, _ s: SampleStream, _ t: Int64, kind: Int) {
         let p = s.people
-        let roles = [p.lambdaExec, p.appServer, p.backupRole, p.analyticsETL]
-        let role = roles[rng.below(roles.count)]
+        let services: [(String, SampleRole)] = [("lambda.amazonaws.com", p.lambdaExec), ("ec2.amazonaws.com", p.appServer),
+                                                 ("backup.amazonaws.com", p.backupRole), ("glue.amazonaws.com", p.analyticsETL)]
+        let (svc, role) = services[rng.below(services.count)]
         let expiration = SampleTime.console(t + 3600, kmsComma: true)
         let newKey = "ASIA" + FakeID.chars(16, FakeID.upperAlnum, &rng)
         switch kind {
         case 0:
-            let services = ["lambda.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "backup.amazonaws.com"]
-            let svc = rng.pick(services)
             var r = base(.service(svc), t, "sts.amazonaws.com", "AssumeRole", s, &rng, host: nil)
             r.readOnly = true
             r.shared = .random

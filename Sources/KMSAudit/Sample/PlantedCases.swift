@@ -279,11 +279,10 @@ final class PlantedCases {
                 KMSEvents.read(&w, &rng, name, self.call(auditor, graph, t, id, client: ("35.171.44.8", Clients.sdkAgents[1])))
             }
         }
-        let graphPolicyID = emit(s, policyTime) { w, rng, id in
+        emit(s, policyTime) { w, rng, id in
             KMSEvents.putKeyPolicy(&w, &rng, self.call(self.keyAdmin(s), graph, policyTime, id),
                                    policy: KeyPolicies.text(graph.replacementPolicy!))
         }
-        _ = graphPolicyID
         expect("audit-002", "KMS-002", "root-delegation", "medium", key: graph, principal: p.securityAuditor.arn,
                note: "SecurityAuditor reads the graph key every 1/14 of the trail. The policy file names it (statement \"Allow security audit\"); the mid-window PutKeyPolicy drops that statement, so only the calls after it are allowed solely through the account root statement. The calls before it are intended. One later call is delivered twice. This PutKeyPolicy keeps every RDS principal allowed, so it is no KMS-004 revocation.")
 
@@ -292,6 +291,7 @@ final class PlantedCases {
         let disableID = emit(s, disable, redeliver: 1) { w, rng, id in
             KMSEvents.lifecycle(&w, &rng, "DisableKey", self.call(self.keyAdmin(s), ledger, disable, id))
         }
+        rdsFailure(s, ledger, at: disable + 600, .disabled)
         expect("ledger-004", "KMS-004", "DisableKey", "critical", key: ledger, principal: p.keyAdmin.arn,
                resource: world.resource("ledger-db"), eventID: disableID,
                note: "KeyAdmin disabled the ledger key while ledger-db (MySQL, encrypted with it, backupRetentionPeriod 0, no snapshot) depends on it; never re-enabled. RDS's calls afterwards fail with DisabledException. The DisableKey record is delivered twice.")
@@ -313,6 +313,17 @@ final class PlantedCases {
         let saml = at(Plan.samlShowcase)
         emit(s, saml) { w, rng, _ in NoiseEvents.sts(&w, &rng, s, saml, kind: 1) }
         plantClash(s, at(Plan.clashA))
+    }
+
+    /// RDS's own call failing on a key it can no longer use (background traffic has more of
+    /// these; this one is there at any size). Intended through RDS's grant, so no KMS-002.
+    private func rdsFailure(_ s: SampleStream, _ key: SampleKey, at t: Int64, _ failure: KeyWindow.Failure) {
+        emit(s, t) { w, rng, id in
+            var c = self.call(.service("rds.amazonaws.com"), key, t, id)
+            c.shared = .random
+            c.error = (failure.code, failure.message(key.arn))
+            KMSEvents.crypto(&w, &rng, "Decrypt", c, context: [("aws:rds:db-id", key.contexts[0])])
+        }
     }
 
     /// Two records with one eventID and different content (Decision 14), on S3 data events so
@@ -404,6 +415,7 @@ final class PlantedCases {
         let scheduleID = emit(s, schedule) { w, rng, id in
             KMSEvents.scheduleKeyDeletion(&w, &rng, self.call(self.keyAdmin(s), archive, schedule, id), days: 30)
         }
+        rdsFailure(s, archive, at: schedule + 600, .pendingDeletion)
         expect("archive-004", "KMS-004", "ScheduleKeyDeletion", "high", key: archive, principal: p.keyAdmin.arn,
                resource: archiveGraph, eventID: scheduleID,
                note: "KeyAdmin scheduled deletion (30 days) of the key of Neptune cluster archive-graph and never cancelled it; RDS's calls then fail with KMSInvalidStateException. Not critical: archive-graph-copy-1, a snapshot copy under the rds-backup-copies key, existed at the revocation.")
@@ -543,7 +555,14 @@ final class PlantedCases {
         let fed = at(Plan.federatedShowcase), unknown = at(Plan.unknownShowcase)
         emit(s, fed) { w, rng, _ in NoiseEvents.federated(&w, &rng, s, fed) }
         emit(s, unknown) { w, rng, _ in NoiseEvents.signin(&w, &rng, s, unknown, who: 1) }
-        _ = p
+        // A refused RDS call (RDS writes errorCode AccessDenied).
+        let denied = at(Plan.unknownShowcase, 900)
+        emit(s, denied) { w, rng, id in
+            let c = RDSEvents.Call(actor: .role(p.ssoReadOnly, session: 0, invokedBy: nil), time: denied, region: s.region,
+                                   recipient: s.account.id, client: ("71.185.50.214", Clients.sdkAgents[0]), eventID: id)
+            RDSEvents.denied(&w, &rng, c, "DeleteDBSnapshot", principalARN: p.ssoReadOnly.sessionARN(0),
+                             target: "arn:aws:rds:\(s.region):\(s.account.id):snapshot:sbx-mysql-01-before-upgrade")
+        }
 
         let eu = world.stream(world.sandbox, "eu-west-1")
         let poc = world.key("poc"), graphPoc = world.resource("graph-poc")

@@ -49,6 +49,7 @@ final class SampleWorld {
 
     // MARK: Keys
 
+    @discardableResult
     private func addKey(_ name: String, _ s: SampleStream, alias: String?, purpose: SampleKey.Purpose,
                         createdAt: Int64?, policy: SampleKey.PolicySource, _ rng: inout SampleRNG) -> SampleKey {
         let k = SampleKey(name: name, account: s.account.id, region: s.region, id: FakeID.uuid(&rng),
@@ -77,12 +78,11 @@ final class SampleWorld {
                 let k = addKey("\(m)@\(s.index)", s, alias: "alias/\(m)", purpose: .application, createdAt: nil, policy: .unknown, &rng)
                 k.awsManaged = true
             }
-            _ = (app, ebs, secrets)
         }
         let s0 = stream(prod, "us-east-1"), s1 = stream(prod, "us-west-2")
         let s2 = stream(data, "us-east-1"), s3 = stream(data, "us-west-2")
         let s4 = stream(sandbox, "us-east-1"), s5 = stream(sandbox, "eu-west-1")
-        let pp = people(prod), pd = people(data), ps = people(sandbox)
+        let pp = people(prod), pd = people(data)
         func dbPolicy(_ s: SampleStream, extra: [JSONNode] = [], root: Bool = true) -> JSONNode {
             let p = s.people
             return KeyPolicies.database(account: s.account.id, region: s.region, admins: [p.keyAdmin.arn],
@@ -94,9 +94,9 @@ final class SampleWorld {
         let graphPolicy = dbPolicy(s0, extra: [KeyPolicies.auditStatement(pp.securityAuditor.arn)])
         let graph = addKey("graph", s0, alias: "alias/graph-prod", purpose: .database, createdAt: nil, policy: .file(graphPolicy), &rng)
         graph.replacementPolicy = dbPolicy(s0)
-        _ = addKey("orders", s0, alias: "alias/orders-db", purpose: .database, createdAt: c.at(Plan.ordersKey), policy: .createKey(dbPolicy(s0)), &rng)
-        _ = addKey("ledger", s0, alias: "alias/ledger", purpose: .database, createdAt: c.at(Plan.ledgerKey), policy: .createKey(dbPolicy(s0)), &rng)
-        _ = addKey("cms", s0, alias: nil, purpose: .database, createdAt: c.at(Plan.cmsKey), policy: .createKeyDefault, &rng)
+        addKey("orders", s0, alias: "alias/orders-db", purpose: .database, createdAt: c.at(Plan.ordersKey), policy: .createKey(dbPolicy(s0)), &rng)
+        addKey("ledger", s0, alias: "alias/ledger", purpose: .database, createdAt: c.at(Plan.ledgerKey), policy: .createKey(dbPolicy(s0)), &rng)
+        addKey("cms", s0, alias: nil, purpose: .database, createdAt: c.at(Plan.cmsKey), policy: .createKeyDefault, &rng)
         let legacy = addKey("legacy", s0, alias: "alias/legacy-crm", purpose: .database, createdAt: nil, policy: .unknown, &rng)
         legacy.aliasOnly = true
         let shared = addKey("shared", s0, alias: "alias/shared-analytics", purpose: .application, createdAt: nil, policy: .unknown, &rng)
@@ -107,36 +107,34 @@ final class SampleWorld {
         // `alias/app-data` moves from the old application key to the new one (UpdateAlias).
         key("app@0").activeTo = c.at(Plan.appAliasMove)
         app2.activeFrom = c.at(Plan.appAliasMove)
-        _ = addKey("export-tmp@0", s0, alias: "alias/export-tmp", purpose: .application, createdAt: nil, policy: .unknown, &rng)
+        addKey("export-tmp@0", s0, alias: "alias/export-tmp", purpose: .application, createdAt: nil, policy: .unknown, &rng)
 
         // prod / us-west-2
-        let hardPolicy = KeyPolicies.database(account: prod.id, region: s1.region, admins: [pp.keyAdmin.arn],
-                                              rdsRoles: [pp.neptune.arn, pp.dbAdmin.arn], denyRoles: [pp.neptune.arn],
-                                              extra: [KeyPolicies.contractorStatement(pp.contractor.arn)], root: false)
-        _ = addKey("analytics", s1, alias: "alias/graph-analytics", purpose: .database, createdAt: c.at(Plan.analyticsKey), policy: .createKey(hardPolicy), &rng)
-        _ = addKey("backup-w2", s1, alias: "alias/rds-backup-copies", purpose: .database, createdAt: c.at(Plan.backupW2Key), policy: .createKey(dbPolicy(s1)), &rng)
-        _ = addKey("archive", s1, alias: "alias/archive-graph", purpose: .database, createdAt: c.at(Plan.archiveKey), policy: .createKey(dbPolicy(s1)), &rng)
+        // Hardened: no account root statement, and a statement the auditor cannot evaluate.
+        let hardPolicy = dbPolicy(s1, extra: [KeyPolicies.contractorStatement(pp.contractor.arn)], root: false)
+        addKey("analytics", s1, alias: "alias/graph-analytics", purpose: .database, createdAt: c.at(Plan.analyticsKey), policy: .createKey(hardPolicy), &rng)
+        addKey("backup-w2", s1, alias: "alias/rds-backup-copies", purpose: .database, createdAt: c.at(Plan.backupW2Key), policy: .createKey(dbPolicy(s1)), &rng)
+        addKey("archive", s1, alias: "alias/archive-graph", purpose: .database, createdAt: c.at(Plan.archiveKey), policy: .createKey(dbPolicy(s1)), &rng)
 
         // analytics / us-east-1
-        _ = addKey("warehouse", s2, alias: "alias/warehouse", purpose: .database, createdAt: c.at(Plan.warehouseKey), policy: .createKey(dbPolicy(s2)), &rng)
-        _ = addKey("dev", s2, alias: "alias/graph-dev", purpose: .database, createdAt: c.at(Plan.devKey), policy: .createKey(dbPolicy(s2)), &rng)
-        _ = addKey("cache", s2, alias: "alias/sessions", purpose: .database, createdAt: c.at(Plan.cacheKey), policy: .createKey(dbPolicy(s2)), &rng)
+        addKey("warehouse", s2, alias: "alias/warehouse", purpose: .database, createdAt: c.at(Plan.warehouseKey), policy: .createKey(dbPolicy(s2)), &rng)
+        addKey("dev", s2, alias: "alias/graph-dev", purpose: .database, createdAt: c.at(Plan.devKey), policy: .createKey(dbPolicy(s2)), &rng)
+        addKey("cache", s2, alias: "alias/sessions", purpose: .database, createdAt: c.at(Plan.cacheKey), policy: .createKey(dbPolicy(s2)), &rng)
         let lake = addKey("lake@2", s2, alias: "alias/data-lake", purpose: .application, createdAt: nil, policy: .unknown, &rng)
         lake.uses = [.s3]
 
         // analytics / us-west-2
-        _ = addKey("staging", s3, alias: "alias/graph-staging", purpose: .database, createdAt: nil, policy: .unknown, &rng)
-        _ = addKey("payments", s3, alias: "alias/payments", purpose: .database, createdAt: c.at(Plan.paymentsKey), policy: .createKey(dbPolicy(s3)), &rng)
-        _ = addKey("backup-dw2", s3, alias: "alias/rds-backup-copies", purpose: .database, createdAt: c.at(Plan.backupDW2Key), policy: .createKey(dbPolicy(s3)), &rng)
+        addKey("staging", s3, alias: "alias/graph-staging", purpose: .database, createdAt: nil, policy: .unknown, &rng)
+        addKey("payments", s3, alias: "alias/payments", purpose: .database, createdAt: c.at(Plan.paymentsKey), policy: .createKey(dbPolicy(s3)), &rng)
+        addKey("backup-dw2", s3, alias: "alias/rds-backup-copies", purpose: .database, createdAt: c.at(Plan.backupDW2Key), policy: .createKey(dbPolicy(s3)), &rng)
         let search = addKey("search", s3, alias: "alias/search-graph", purpose: .database, createdAt: c.at(Plan.searchKey), policy: .createKey(dbPolicy(s3)), &rng)
         search.replacementPolicy = KeyPolicies.document(id: "key-admins-only", [KeyPolicies.adminStatement([pd.keyAdmin.arn])])
 
         // sandbox
         let sbx = addKey("scratch@4", s4, alias: "alias/scratch", purpose: .application, createdAt: c.at(Plan.scratchKey), policy: .createKeyDefault, &rng)
         sbx.uses = [.direct]
-        _ = addKey("retired@4", s4, alias: nil, purpose: .application, createdAt: nil, policy: .unknown, &rng)
-        _ = addKey("poc", s5, alias: "alias/graph-poc", purpose: .database, createdAt: c.at(Plan.pocKey), policy: .createKey(dbPolicy(s5)), &rng)
-        _ = ps
+        addKey("retired@4", s4, alias: nil, purpose: .application, createdAt: nil, policy: .unknown, &rng)
+        addKey("poc", s5, alias: "alias/graph-poc", purpose: .database, createdAt: c.at(Plan.pocKey), policy: .createKey(dbPolicy(s5)), &rng)
 
         configureBackground()
     }
@@ -262,7 +260,6 @@ final class SampleWorld {
         addResource("payments-db", .instance, s3, engine: .postgres, key: key("payments"), retention: 7, createdAt: c.at(Plan.paymentsDB), &rng)
         cluster("search-graph", s3, .neptune, "search", ret: 14, at: c.at(Plan.searchCluster))
         cluster("graph-poc", s5, .neptune, "poc", ret: 7, at: c.at(Plan.pocCluster))
-        _ = s4
     }
 }
 

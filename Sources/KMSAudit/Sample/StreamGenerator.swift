@@ -157,7 +157,7 @@ final class StreamGenerator {
                     if p.late { late.append(p.bytes, time: p.time) } else { current.append(p.bytes, time: p.time) }
                     let deliveredIn = j + (p.late ? 1 : 0)
                     for c in p.copies { pending.append((deliveredIn + c.after, p.time, c.bytes, p.kmsRDSBackup)) }
-                    if p.kmsRDSBackup { result.kmsRDSBackup += 1 + p.copies.count }
+                    if p.kmsRDSBackup { result.kmsRDSBackup += 1 }
                     plantedAt += 1
                 }
                 if let pairs = plan.pairs {
