@@ -87,3 +87,29 @@ import Testing
         #expect(third.stdout.contains("0 files read"))
     }
 }
+
+/// The live progress line appears on a terminal only (cron sees just the summary line).
+@Suite struct ProgressLineTests {
+    @Test func aTerminalGetsALiveLineAPipeDoesNot() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let trail = dir.appendingPathComponent("trail")
+        _ = try SampleGenerator.generate(SampleOptions(outDir: trail.path, events: 3_000, seed: 2, days: 1))
+        // `script` gives the command a real pseudo-terminal.
+        let onTerminal = try TestSupport.run("/usr/bin/script", [
+            "-qfec", "\(TestSupport.binary) ingest \(trail.path) --db \(dir.path)/tty.sqlite", "/dev/null"])
+        #expect(onTerminal.status == 0)
+        let screen = onTerminal.stdout
+        #expect(screen.contains("\u{1B}[K"))
+        #expect(screen.range(of: #"files \d+/\d+  events \d+  \d+ MB/s  ETA \d+:\d\d"#, options: .regularExpression) != nil)
+        #expect(screen.contains("ingest: "))
+
+        let piped = try TestSupport.kmsaudit(["ingest", trail.path, "--db", "\(dir.path)/pipe.sqlite"])
+        #expect(piped.status == 0)
+        #expect(!piped.stderr.contains("ETA"))
+        #expect(piped.stdout.split(separator: "\n").count == 1)
+
+        let quiet = try TestSupport.run("/usr/bin/script", [
+            "-qfec", "\(TestSupport.binary) ingest \(trail.path) --db \(dir.path)/quiet.sqlite --quiet", "/dev/null"])
+        #expect(!quiet.stdout.contains("ETA"))
+    }
+}
