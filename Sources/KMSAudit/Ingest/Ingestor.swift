@@ -174,9 +174,11 @@ public final class Ingestor {
                         InputError.record(file: file.path, record: $0.index, offset: $0.offset, reason: $0.reason)
                     }
                     try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
+                    // A few rows per file: prepared once, not parsed per row.
+                    let insertCount = try db.cachedStatement(
+                        sql: "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)")
                     for count in decoded.sourceCounts {
-                        try db.execute(sql: "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)",
-                                       arguments: [fileID, count.source, count.records, count.stored])
+                        try insertCount.execute(arguments: [fileID, count.source, count.records, count.stored])
                     }
                     summary.contentBytes += decoded.read.contentBytes
                     break loop
