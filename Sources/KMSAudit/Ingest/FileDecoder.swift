@@ -9,16 +9,17 @@ struct FileDecoder {
     /// A JSON file none of whose values is a CloudTrail record or a known document.
     struct NotCloudTrail: Error {}
 
-    func decode(_ file: DiscoveredFile, into handoff: FileHandoff) {
+    /// `buffers` belongs to the calling thread: reused for every file it decodes.
+    func decode(_ file: DiscoveredFile, into handoff: FileHandoff, buffers: ReadBuffers) {
         do {
-            let result = try decodeLog(file, handoff)
+            let result = try decodeLog(file, handoff, buffers)
             handoff.finish(.success(result))
         } catch {
             handoff.finish(.failure(error))
         }
     }
 
-    private func decodeLog(_ file: DiscoveredFile, _ handoff: FileHandoff) throws -> DecodedFile {
+    private func decodeLog(_ file: DiscoveredFile, _ handoff: FileHandoff, _ buffers: ReadBuffers) throws -> DecodedFile {
         if file.kind == .digest {
             let whole = try RecordReader.readWhole(path: file.path, maxBytes: Int(min(limits.maxInflatedBytes, 64 << 20)))
             do { _ = try JSONTape(parsing: whole.content, maxDepth: limits.maxDepth) } catch let e as JSONTapeError {
@@ -44,7 +45,7 @@ struct FileDecoder {
         var document: DocumentInput?
         var rejected: [RejectedRecord] = []
         var notEvents = 0
-        var read = try RecordReader.read(path: file.path, limits: limits) { ref in
+        var read = try RecordReader.read(path: file.path, limits: limits, buffers: buffers) { ref in
             if ref.eventSource == nil {
                 let tape = try parse(ref, file)
                 // Perhaps a key policy or inventory file rather than an event.

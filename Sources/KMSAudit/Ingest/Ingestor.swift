@@ -72,11 +72,12 @@ public final class Ingestor {
         for _ in 0..<options.threads {
             group.enter()
             Thread.detachNewThread {
+                let buffers = ReadBuffers()
                 while let i = scheduler.next() {
                     if work[i].file.kind == .other {
                         handoffs[i].finish(.failure(Skipped()))
                     } else {
-                        decoder.decode(work[i].file, into: handoffs[i])
+                        decoder.decode(work[i].file, into: handoffs[i], buffers: buffers)
                     }
                 }
                 group.leave()
