@@ -38,8 +38,7 @@ struct FileDecoder {
         }
 
         var tally = SourceTally(storeAll: storeAllSources)
-        var chunk: [NormalisedEvent] = []
-        chunk.reserveCapacity(chunkSize)
+        var chunk = EventChunk()
         var first: String?
         var last: String?
         var document: DocumentInput?
@@ -74,7 +73,7 @@ struct FileDecoder {
             let record = try tape ?? parse(ref, file)
             let event: NormalisedEvent
             do {
-                event = try EventNormaliser.normalise(record.root, raw: ref.bytes, index: ref.index)
+                event = try EventNormaliser.normalise(record.root, index: ref.index)
             } catch let invalid as EventNormaliser.Invalid {
                 rejected.append(RejectedRecord(index: ref.index, offset: ref.offset, reason: invalid.reason, raw: Array(ref.bytes)))
                 return
@@ -82,10 +81,10 @@ struct FileDecoder {
             tally.countStored(slot)
             if first == nil || event.eventTime < first! { first = event.eventTime }
             if last == nil || event.eventTime > last! { last = event.eventTime }
-            chunk.append(event)
+            chunk.append(event, raw: ref.bytes)
             if chunk.count >= chunkSize {
                 guard handoff.put(chunk) else { throw Cancelled() }
-                chunk.removeAll(keepingCapacity: true)
+                chunk = EventChunk()
             }
         }
         if !chunk.isEmpty { guard handoff.put(chunk) else { throw Cancelled() } }

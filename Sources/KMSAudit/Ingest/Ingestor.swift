@@ -127,17 +127,11 @@ public final class Ingestor {
         do {
             if let previous { try FilesLedger.forgetContent(db, fileID: previous.id) }
             let fileID = try FilesLedger.upsert(db, entry, runID: summary.runID, now: now)
-            var stored = 0, duplicates = 0, clashes = 0
+            var tally = EventWriter.Tally()
             loop: while true {
                 switch handoff.take() {
                 case .events(let chunk):
-                    for event in chunk {
-                        switch try writer.insert(event, fileID: fileID) {
-                        case .stored: stored += 1
-                        case .duplicate: duplicates += 1
-                        case .clash: clashes += 1
-                        }
-                    }
+                    try writer.insert(chunk, fileID: fileID, into: &tally)
                 case .finished(.success(let decoded)):
                     entry.format = file.kind == .digest ? "digest" : decoded.read.shape.rawValue
                     entry.sha256 = decoded.read.fileSHA256
@@ -145,9 +139,9 @@ public final class Ingestor {
                     entry.contentBytes = decoded.read.contentBytes
                     entry.gzip = decoded.read.gzip
                     entry.recordsRead = decoded.read.records
-                    entry.eventsStored = stored
-                    entry.duplicates = duplicates
-                    entry.clashes = clashes
+                    entry.eventsStored = tally.stored
+                    entry.duplicates = tally.duplicates
+                    entry.clashes = tally.clashes
                     entry.otherRecords = decoded.sourceCounts.reduce(0) { $0 + $1.records - $1.stored }
                     entry.firstEventTime = decoded.firstEventTime
                     entry.lastEventTime = decoded.lastEventTime
