@@ -9,16 +9,17 @@ struct FileDecoder {
     /// A JSON file none of whose values is a CloudTrail record or a known document.
     struct NotCloudTrail: Error {}
 
-    func decode(_ file: DiscoveredFile, into handoff: FileHandoff) {
+    /// `buffers` belongs to the calling thread: reused for every file it decodes.
+    func decode(_ file: DiscoveredFile, into handoff: FileHandoff, buffers: ReadBuffers) {
         do {
-            let result = try decodeLog(file, handoff)
+            let result = try decodeLog(file, handoff, buffers)
             handoff.finish(.success(result))
         } catch {
             handoff.finish(.failure(error))
         }
     }
 
-    private func decodeLog(_ file: DiscoveredFile, _ handoff: FileHandoff) throws -> DecodedFile {
+    private func decodeLog(_ file: DiscoveredFile, _ handoff: FileHandoff, _ buffers: ReadBuffers) throws -> DecodedFile {
         if file.kind == .digest {
             let whole = try RecordReader.readWhole(path: file.path, maxBytes: Int(min(limits.maxInflatedBytes, 64 << 20)))
             do { _ = try JSONTape(parsing: whole.content, maxDepth: limits.maxDepth) } catch let e as JSONTapeError {
@@ -37,14 +38,13 @@ struct FileDecoder {
         }
 
         var tally = SourceTally(storeAll: storeAllSources)
-        var chunk: [NormalisedEvent] = []
-        chunk.reserveCapacity(chunkSize)
+        var chunk = EventChunk()
         var first: String?
         var last: String?
         var document: DocumentInput?
         var rejected: [RejectedRecord] = []
         var notEvents = 0
-        var read = try RecordReader.read(path: file.path, limits: limits) { ref in
+        var read = try RecordReader.read(path: file.path, limits: limits, buffers: buffers) { ref in
             if ref.eventSource == nil {
                 let tape = try parse(ref, file)
                 // Perhaps a key policy or inventory file rather than an event.
@@ -73,7 +73,7 @@ struct FileDecoder {
             let record = try tape ?? parse(ref, file)
             let event: NormalisedEvent
             do {
-                event = try EventNormaliser.normalise(record.root, raw: ref.bytes, index: ref.index)
+                event = try EventNormaliser.normalise(record.root, index: ref.index)
             } catch let invalid as EventNormaliser.Invalid {
                 rejected.append(RejectedRecord(index: ref.index, offset: ref.offset, reason: invalid.reason, raw: Array(ref.bytes)))
                 return
@@ -81,10 +81,10 @@ struct FileDecoder {
             tally.countStored(slot)
             if first == nil || event.eventTime < first! { first = event.eventTime }
             if last == nil || event.eventTime > last! { last = event.eventTime }
-            chunk.append(event)
+            chunk.append(event, raw: ref.bytes)
             if chunk.count >= chunkSize {
                 guard handoff.put(chunk) else { throw Cancelled() }
-                chunk.removeAll(keepingCapacity: true)
+                chunk = EventChunk()
             }
         }
         if !chunk.isEmpty { guard handoff.put(chunk) else { throw Cancelled() } }

@@ -5,7 +5,7 @@ import Foundation
 /// writer that stops (database error) never leaves a decoder blocked.
 final class FileHandoff {
     enum Item {
-        case events([NormalisedEvent])
+        case events(EventChunk)
         case finished(Result<DecodedFile, Error>)
     }
 
@@ -17,7 +17,7 @@ final class FileHandoff {
     init(capacity: Int = 4) { self.capacity = capacity }
 
     /// Blocks while full. Returns false when the writer cancelled: stop decoding.
-    func put(_ chunk: [NormalisedEvent]) -> Bool {
+    func put(_ chunk: EventChunk) -> Bool {
         condition.lock(); defer { condition.unlock() }
         while items.count >= capacity && !cancelled { condition.wait() }
         if cancelled { return false }

@@ -6,7 +6,7 @@ public enum EventNormaliser {
     /// Why a record is not a valid CloudTrail record; becomes `InputError.record`.
     public struct Invalid: Error, Equatable { public var reason: String }
 
-    public static func normalise(_ record: JSONValue, raw: UnsafeRawBufferPointer, index: Int) throws -> NormalisedEvent {
+    public static func normalise(_ record: JSONValue, index: Int) throws -> NormalisedEvent {
         guard record.kind == .object else { throw Invalid(reason: "record is not a JSON object") }
         let eventID = try requiredString(record, "eventID")
         let eventTime = try canonicalTime(try requiredString(record, "eventTime"))
@@ -38,7 +38,7 @@ public enum EventNormaliser {
             errorCode: errorCode.flatMap { $0.isEmpty ? nil : $0 },
             errorMessage: try optionalString(record, "errorMessage"),
             sharedEventID: try optionalString(record, "sharedEventID"),
-            recordIndex: index, raw: Array(raw))
+            recordIndex: index)
     }
 
     /// RULES.md "Via RDS": invoked by RDS, or the RDS service itself.

@@ -1,5 +1,5 @@
-/// One stored event: the normalised columns RULES.md's "Terms" define, plus the raw record.
-/// Built in the decoding threads, consumed by the single writer.
+/// One stored event: the normalised columns RULES.md's "Terms" define. Built in the decoding
+/// threads and packed with its raw record into an `EventChunk` for the single writer.
 public struct NormalisedEvent: Sendable, Equatable {
     public var eventID: String
     /// Canonical `YYYY-MM-DDTHH:MM:SSZ`, so that SQL compares times as text.
@@ -29,6 +29,4 @@ public struct NormalisedEvent: Sendable, Equatable {
     public var errorMessage: String?
     public var sharedEventID: String?
     public var recordIndex: Int
-    /// The record's JSON text exactly as delivered.
-    public var raw: [UInt8]
 }

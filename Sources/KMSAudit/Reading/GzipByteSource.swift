@@ -6,6 +6,52 @@ import Darwin
 import CZlib
 import Crypto
 
+/// The read buffer, the inflate buffer and the zlib state, kept by one thread from file to file.
+///
+/// Why: a trail is mostly many small files (~6 KB each). Allocating 2 MiB of buffers per file
+/// made glibc mmap and munmap them every time, and every first touch of a page was a page
+/// fault (27k faults for 12k files). Not thread-safe: one instance per decoding thread, used by
+/// one `GzipByteSource` at a time.
+final class ReadBuffers {
+    static let readSize = 256 << 10
+    static let plainReadSize = 1 << 20
+    static let outSize = 1 << 20
+
+    let inBuf: UnsafeMutablePointer<UInt8>
+    let inCap = ReadBuffers.plainReadSize
+    /// Allocated on the first gzip file.
+    private(set) var outBuf: UnsafeMutablePointer<UInt8>?
+    /// Initialised on the first gzip file, reset (not re-allocated) for each later one.
+    private var stream: UnsafeMutablePointer<z_stream>?
+
+    init() { inBuf = .allocate(capacity: inCap) }
+
+    deinit {
+        if let s = stream { inflateEnd(s); s.deinitialize(count: 1); s.deallocate() }
+        outBuf?.deallocate()
+        inBuf.deallocate()
+    }
+
+    /// A zlib stream ready for a new gzip (or zlib) stream, and the output buffer.
+    func inflater(for path: String) throws -> (UnsafeMutablePointer<z_stream>, UnsafeMutablePointer<UInt8>) {
+        if outBuf == nil { outBuf = .allocate(capacity: ReadBuffers.outSize) }
+        if let s = stream {
+            inflateReset(s)
+            return (s, outBuf!)
+        }
+        let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        s.initialize(to: z_stream())
+        // 15 + 32: maximum window, detect the gzip (or zlib) header.
+        let rc = kmsaudit_inflateInit2(s, 15 + 32)
+        if rc != Z_OK {
+            s.deallocate()
+            throw InputError.unreadable(file: path, reason: "zlib init failed (\(rc))")
+        }
+        stream = s
+        return (s, outBuf!)
+    }
+}
+
 /// A file's content as a stream of chunks, inflating gzip on the fly.
 ///
 /// Why not read the file whole: CloudTrail archives are processed by the million, and a hostile
@@ -28,9 +74,7 @@ final class GzipByteSource {
     private var contentHash = SHA256()
     private let hashing: Bool
 
-    private static let readSize = 256 << 10
-    private static let plainReadSize = 1 << 20
-    private static let outSize = 1 << 20
+    private let buffers: ReadBuffers
     private let inBuf: UnsafeMutablePointer<UInt8>
     private let inCap: Int
     private var outBuf: UnsafeMutablePointer<UInt8>?
@@ -43,18 +87,20 @@ final class GzipByteSource {
     private var betweenMembers = false
     private var done = false
 
-    /// Opens `path`; `maxContentBytes` bounds the content (inflated or plain).
-    init(path: String, maxContentBytes: Int64, hashing: Bool = true) throws {
+    /// Opens `path`; `maxContentBytes` bounds the content (inflated or plain). `buffers` lets a
+    /// thread reuse its buffers across files (see `ReadBuffers`); by default the source has its own.
+    init(path: String, maxContentBytes: Int64, hashing: Bool = true, buffers: ReadBuffers? = nil) throws {
         self.hashing = hashing
         file = path
         self.maxContentBytes = maxContentBytes
-        // Open before allocating: a throw before every property is set skips deinit.
+        // Open before anything else: a throw before every property is set skips deinit.
         let opened = open(path, O_RDONLY)
         if opened < 0 { throw InputError.unreadable(file: path, reason: GzipByteSource.errnoText()) }
         fd = opened
-        inCap = GzipByteSource.plainReadSize
-        inBuf = .allocate(capacity: inCap)
-        // From here on deinit runs on a throw and releases what was set up.
+        self.buffers = buffers ?? ReadBuffers()
+        inCap = self.buffers.inCap
+        inBuf = self.buffers.inBuf
+        // From here on deinit runs on a throw and closes the file.
         // Detect gzip from the first bytes (a short read must not decide it).
         while pendingCount < 2 && !eof {
             let n = try readInto(inBuf + pendingCount, inCap - pendingCount)
@@ -62,24 +108,12 @@ final class GzipByteSource {
         }
         if pendingCount >= 2 && inBuf[0] == 0x1F && inBuf[1] == 0x8B {
             isGzip = true
-            let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            s.initialize(to: z_stream())
-            // 15 + 32: maximum window, detect the gzip (or zlib) header.
-            let rc = kmsaudit_inflateInit2(s, 15 + 32)
-            if rc != Z_OK {
-                s.deallocate()
-                throw InputError.unreadable(file: path, reason: "zlib init failed (\(rc))")
-            }
-            stream = s
-            outBuf = .allocate(capacity: GzipByteSource.outSize)
+            (stream, outBuf) = try self.buffers.inflater(for: path)
         }
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        if let s = stream { inflateEnd(s); s.deinitialize(count: 1); s.deallocate() }
-        outBuf?.deallocate()
-        inBuf.deallocate()
     }
 
     /// Lowercase hex SHA-256 of the bytes read from the file.
@@ -116,7 +150,7 @@ final class GzipByteSource {
         while true {
             if pendingCount == 0 && !eof {
                 pendingStart = 0
-                pendingCount = try readInto(inBuf, GzipByteSource.readSize)
+                pendingCount = try readInto(inBuf, ReadBuffers.readSize)
             }
             if betweenMembers {
                 // After a member: zero padding is ignored, anything else starts a new member.
@@ -131,13 +165,13 @@ final class GzipByteSource {
             s.pointee.next_in = inBuf + pendingStart
             s.pointee.avail_in = UInt32(pendingCount)
             s.pointee.next_out = out
-            s.pointee.avail_out = UInt32(GzipByteSource.outSize)
+            s.pointee.avail_out = UInt32(ReadBuffers.outSize)
             let rc = inflate(s, Z_NO_FLUSH)
             let left = Int(s.pointee.avail_in)
             let consumed = pendingCount - left
             pendingStart += consumed
             pendingCount = left
-            let produced = GzipByteSource.outSize - Int(s.pointee.avail_out)
+            let produced = ReadBuffers.outSize - Int(s.pointee.avail_out)
             switch rc {
             case Z_OK, Z_BUF_ERROR:
                 break

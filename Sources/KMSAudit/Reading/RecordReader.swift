@@ -60,9 +60,16 @@ public enum RecordReader {
     /// Calls `onRecord` for every record in file order. Throws `InputError` for bad input
     /// (errors thrown by `onRecord` propagate unchanged). A file whose content is broken
     /// anywhere throws, even after some records were delivered: the caller discards them.
+    /// A thread reading many files passes its own `buffers` to reuse them (see `ReadBuffers`).
     public static func read(path: String, limits: ReaderLimits,
                             onRecord: (RecordRef) throws -> Void) throws -> FileReadResult {
-        let source = try GzipByteSource(path: path, maxContentBytes: limits.maxInflatedBytes, hashing: limits.hashing)
+        try read(path: path, limits: limits, buffers: nil, onRecord: onRecord)
+    }
+
+    static func read(path: String, limits: ReaderLimits, buffers: ReadBuffers?,
+                     onRecord: (RecordRef) throws -> Void) throws -> FileReadResult {
+        let source = try GzipByteSource(path: path, maxContentBytes: limits.maxInflatedBytes, hashing: limits.hashing,
+                                        buffers: buffers)
         let splitter = JSONSplitter(file: path, limits: limits)
         while let chunk = try source.next() {
             try splitter.feed(chunk, onRecord: onRecord)

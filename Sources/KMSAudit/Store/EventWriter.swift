@@ -12,11 +12,12 @@ final class EventWriter {
     private let selectRaw: OpaquePointer
     private let insertDuplicate: OpaquePointer
 
+    /// The text columns in `EventChunk.Field` order (bound as parameters 1...20), then the rest.
     private static let columns = [
         "event_id", "event_time", "event_source", "event_name", "event_type", "aws_region", "account",
         "principal", "principal_type", "principal_account", "session_name", "invoked_by", "source_ip",
-        "user_agent", "key_ref", "key_arn", "via_rds", "succeeded", "error_code", "error_message",
-        "shared_event_id", "file_id", "record_index", "raw",
+        "user_agent", "key_ref", "key_arn", "error_code", "error_message", "shared_event_id", "raw",
+        "via_rds", "succeeded", "file_id", "record_index",
     ]
 
     init(_ db: Database) throws {
@@ -38,41 +39,67 @@ final class EventWriter {
         sqlite3_finalize(insertDuplicate)
     }
 
-    /// Stores the event, or records it as a duplicate delivery (same eventID, same content) or a
-    /// clash (same eventID, different content: RULES.md decision 14 keeps the first copy).
-    func insert(_ e: NormalisedEvent, fileID: Int64) throws -> Outcome {
+    /// How many events of a chunk were stored, re-deliveries or clashes.
+    struct Tally {
+        var stored = 0
+        var duplicates = 0
+        var clashes = 0
+    }
+
+    /// Stores each event of the chunk, or records it as a duplicate delivery (same eventID, same
+    /// content) or a clash (same eventID, different content: RULES.md decision 14 keeps the first copy).
+    func insert(_ chunk: EventChunk, fileID: Int64, into tally: inout Tally) throws {
+        try chunk.bytes.withUnsafeBytes { bytes in
+            // The text is bound with SQLITE_STATIC: SQLite reads it in place from `bytes`, which
+            // outlives every step below; the bindings are cleared before `bytes` goes away.
+            defer { sqlite3_reset(insertEvent); sqlite3_clear_bindings(insertEvent) }
+            for i in 0..<chunk.count {
+                switch try insert(chunk, i, bytes, fileID: fileID) {
+                case .stored: tally.stored += 1
+                case .duplicate: tally.duplicates += 1
+                case .clash: tally.clashes += 1
+                }
+            }
+        }
+    }
+
+    private func insert(_ chunk: EventChunk, _ i: Int, _ bytes: UnsafeRawBufferPointer, fileID: Int64) throws -> Outcome {
         let s = insertEvent
         sqlite3_reset(s)
-        bind(s, 1, e.eventID); bind(s, 2, e.eventTime); bind(s, 3, e.eventSource); bind(s, 4, e.eventName)
-        bind(s, 5, e.eventType); bind(s, 6, e.awsRegion); bind(s, 7, e.account); bind(s, 8, e.principal)
-        bind(s, 9, e.principalType); bind(s, 10, e.principalAccount); bind(s, 11, e.sessionName)
-        bind(s, 12, e.invokedBy); bind(s, 13, e.sourceIP); bind(s, 14, e.userAgent); bind(s, 15, e.keyRef)
-        bind(s, 16, e.keyARN); sqlite3_bind_int(s, 17, e.viaRDS ? 1 : 0); sqlite3_bind_int(s, 18, e.succeeded ? 1 : 0)
-        bind(s, 19, e.errorCode); bind(s, 20, e.errorMessage); bind(s, 21, e.sharedEventID)
-        sqlite3_bind_int64(s, 22, fileID); sqlite3_bind_int64(s, 23, Int64(e.recordIndex))
-        bindBytes(s, 24, e.raw)
+        for field in EventChunk.Field.allCases {
+            bindStatic(s, Int32(field.rawValue + 1), chunk.span(i, field), bytes)
+        }
+        let scalars = chunk.scalars[i]
+        sqlite3_bind_int(s, 21, scalars.viaRDS ? 1 : 0)
+        sqlite3_bind_int(s, 22, scalars.succeeded ? 1 : 0)
+        sqlite3_bind_int64(s, 23, fileID)
+        sqlite3_bind_int64(s, 24, Int64(scalars.recordIndex))
         try step(s)
         if sqlite3_changes(connection) == 1 { return .stored }
 
         // Rare: the eventID is already stored. Compare content to tell a re-delivery from a clash.
+        let id = chunk.span(i, .eventID)
+        let raw = chunk.span(i, .raw)
+        let rawBytes = UnsafeRawBufferPointer(rebasing: bytes[raw.start..<(raw.start + raw.count)])
         sqlite3_reset(selectRaw)
-        bind(selectRaw, 1, e.eventID)
+        bindText(selectRaw, 1, UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)]))
         var same = false
         if sqlite3_step(selectRaw) == SQLITE_ROW, let p = sqlite3_column_blob(selectRaw, 0) {
             let n = Int(sqlite3_column_bytes(selectRaw, 0))
-            same = n == e.raw.count && e.raw.withUnsafeBytes { memcmp($0.baseAddress!, p, n) == 0 }
+            same = n == raw.count && (n == 0 || memcmp(rawBytes.baseAddress!, p, n) == 0)
             if !same {
-                let stored = Array(UnsafeRawBufferPointer(start: p, count: n))
-                same = JSONEquivalence.equivalent(stored, e.raw)
+                // The same record re-serialised (other spacing, member order) is a duplicate too.
+                same = JSONEquivalence.equivalent(Array(UnsafeRawBufferPointer(start: p, count: n)), Array(rawBytes))
             }
         }
         sqlite3_reset(selectRaw)
         let outcome: Outcome = same ? .duplicate : .clash
         let d = insertDuplicate
         sqlite3_reset(d)
-        bind(d, 1, e.eventID); sqlite3_bind_int64(d, 2, fileID); sqlite3_bind_int64(d, 3, Int64(e.recordIndex))
+        bindText(d, 1, UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)]))
+        sqlite3_bind_int64(d, 2, fileID); sqlite3_bind_int64(d, 3, Int64(scalars.recordIndex))
         bind(d, 4, same ? "duplicate" : "clash")
-        if same { sqlite3_bind_null(d, 5) } else { bindBytes(d, 5, e.raw) }
+        if same { sqlite3_bind_null(d, 5) } else { bindText(d, 5, rawBytes) }
         try step(d)
         return outcome
     }
@@ -86,8 +113,17 @@ final class EventWriter {
         value.withUTF8 { bindText(s, i, UnsafeRawBufferPointer($0)) }
     }
 
-    private func bindBytes(_ s: OpaquePointer, _ i: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { bindText(s, i, $0) }
+    /// Binds a span of `bytes` without SQLite copying it: `bytes` must stay unchanged until the
+    /// statement is re-bound or its bindings are cleared.
+    private func bindStatic(_ s: OpaquePointer, _ i: Int32, _ span: EventChunk.Span, _ bytes: UnsafeRawBufferPointer) {
+        if span.count < 0 {
+            sqlite3_bind_null(s, i)
+        } else if span.count == 0 {
+            sqlite3_bind_text(s, i, "", 0, Self.transient)
+        } else {
+            let p = (bytes.baseAddress! + span.start).assumingMemoryBound(to: CChar.self)
+            sqlite3_bind_text(s, i, p, Int32(span.count), nil)  // nil destructor = SQLITE_STATIC
+        }
     }
 
     private func bindText(_ s: OpaquePointer, _ i: Int32, _ buf: UnsafeRawBufferPointer) {
