@@ -34,6 +34,13 @@ public struct CheckSummary: Codable, Sendable {
     public var failing = 0
     public var failOn: String = Severity.high.rawValue
     public var seconds = 0.0
+    /// Seconds each preparation and rule took, in order (`--json` shows them).
+    public var timings: [Timing] = []
+
+    public struct Timing: Codable, Sendable {
+        public var step: String
+        public var seconds: Double
+    }
 
     /// 0 nothing at or above --fail-on, 1 some.
     public var exitStatus: Int32 { failing > 0 ? 1 : 0 }
@@ -83,7 +90,11 @@ public enum CheckRunner {
             summary.windowStart = window.start
             summary.windowEnd = window.end
             let context = CheckContext(options: options, windowStart: window.start, windowEnd: window.end)
-            for preparation in preparations { try preparation.prepare(db, context) }
+            for preparation in preparations {
+                let t = Date()
+                try preparation.prepare(db, context)
+                summary.timings.append(.init(step: preparation.name, seconds: Date().timeIntervalSince(t)))
+            }
 
             let previousRun = try Int64.fetchOne(db, sql: "SELECT max(id) FROM runs WHERE status = 'ok'")
             let previous = Set(try String.fetchAll(db, sql: "SELECT fingerprint FROM findings WHERE run_id = ?",
@@ -99,6 +110,8 @@ public enum CheckRunner {
             let now = TimeFormats.canonical(options.now)
 
             for rule in rules {
+                let t = Date()
+                defer { summary.timings.append(.init(step: rule.id, seconds: Date().timeIntervalSince(t))) }
                 for row in try execute(rule, db, context) {
                     let fingerprint = row.fingerprint(ruleID: rule.id)
                     let match = Suppressions.match(options.config.suppressions, rule: rule.id, row: row, fingerprint: fingerprint)

@@ -45,8 +45,16 @@ public enum StateBuilder {
         var summary = StateSummary()
         try db.inSavepoint {
             let started = Date()
+            // Alias resolutions are redone from scratch (aliases change as events arrive), then
+            // kept on the events themselves so that `kms_events` needs no join (migration v8).
+            try db.execute(sql: "UPDATE events SET key_arn = NULL, key_resolution = NULL WHERE key_resolution IS NOT NULL")
             let build = StateBuild(db: db, options: options)
             try build.run()
+            try db.execute(sql: """
+                UPDATE events SET key_arn = k.key_arn, key_resolution = k.resolution
+                  FROM event_keys k
+                 WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL
+                """)
             summary = build.summary
             summary.seconds = Date().timeIntervalSince(started)
             let json = String(data: try JSONEncoder().encode(summary), encoding: .utf8)
@@ -124,16 +132,23 @@ final class StateBuild {
         for table in StateSchema.derivedTables {
             try db.execute(sql: "DELETE FROM \(table)")
         }
-        let rdsEvents = try fetchRDSEvents()
-        try buildAliases(rdsEvents: rdsEvents)
-        try buildEventKeys()
-        try buildKeyStores()
-        try buildKeyPolicies()
-        try buildGrants()
-        try buildKeyStateChanges()
-        try buildResources(rdsEvents.filter { Self.resourceEventNames.contains($0.name) })
-        try buildSnapshots(rdsEvents.filter { Self.snapshotEventNames.contains($0.name) }, backupJobs: try fetchBackupJobs())
-        try buildKeys()
+        let trace = ProcessInfo.processInfo.environment["KMSAUDIT_TRACE_STATE"] != nil
+        var mark = Date()
+        func step(_ name: String) {
+            guard trace else { return }
+            FileHandle.standardError.write(Data(String(format: "state %@ %.2f s\n", name, Date().timeIntervalSince(mark)).utf8))
+            mark = Date()
+        }
+        let rdsEvents = try fetchRDSEvents(); step("rds-events")
+        try buildAliases(rdsEvents: rdsEvents); step("aliases")
+        try buildEventKeys(); step("event-keys")
+        try buildKeyStores(); step("key-stores")
+        try buildKeyPolicies(); step("key-policies")
+        try buildGrants(); step("grants")
+        try buildKeyStateChanges(); step("key-state")
+        try buildResources(rdsEvents.filter { Self.resourceEventNames.contains($0.name) }); step("resources")
+        try buildSnapshots(rdsEvents.filter { Self.snapshotEventNames.contains($0.name) }, backupJobs: try fetchBackupJobs()); step("snapshots")
+        try buildKeys(); step("keys")
         try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
     }
 

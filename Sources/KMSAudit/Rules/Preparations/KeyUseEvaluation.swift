@@ -220,8 +220,11 @@ struct PolicyHistory {
     }
 }
 
-/// Grants over time, for "an active grant names it as grantee for that operation".
-struct GrantHistory {
+/// Grants over time, for "an active grant names it as grantee for that operation". A database
+/// key collects a grant per RDS operation (hundreds), so each (key, grantee, operations) gets its
+/// grants' periods merged into sorted, disjoint intervals once, and an event is looked up by
+/// bisection instead of a scan of every grant.
+final class GrantHistory {
     struct Grant {
         var grantee: String?
         var retiring: String?
@@ -230,10 +233,39 @@ struct GrantHistory {
         var to: String?
     }
 
-    var byKey: [String: [Grant]] = [:]
+    /// Disjoint periods, sorted by start; `nil` end = still active.
+    struct Coverage {
+        var starts: [String] = []
+        var ends: [String?] = []
+
+        init(_ periods: [(from: String, to: String?)]) {
+            for p in periods.sorted(by: { $0.from < $1.from }) {
+                if let lastEnd = ends.last, lastEnd.map({ p.from <= $0 }) ?? true {
+                    // Overlaps the previous period: extend it (nil = open-ended wins).
+                    if let end = lastEnd, let to = p.to { ends[ends.count - 1] = max(end, to) } else { ends[ends.count - 1] = nil }
+                } else {
+                    starts.append(p.from)
+                    ends.append(p.to)
+                }
+            }
+        }
+
+        func covers(_ t: String) -> Bool {
+            var lo = 0, hi = starts.count  // first start > t
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if starts[mid] <= t { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo > 0 else { return false }
+            return ends[lo - 1].map { t < $0 } ?? true
+        }
+    }
+
+    private var byKey: [String: [Grant]] = [:]
+    private var coverage: [String: Coverage] = [:]
 
     static func load(_ db: Database) throws -> GrantHistory {
-        var history = GrantHistory()
+        let history = GrantHistory()
         for row in try Row.fetchAll(db, sql: """
             SELECT key_arn, grantee_principal, retiring_principal, operations, created_at, ended_at FROM grants
             """) {
@@ -252,16 +284,23 @@ struct GrantHistory {
 
     func names(_ principal: String, for eventName: String, keyARN: String, at time: String) -> Bool {
         guard let grants = byKey[keyARN] else { return false }
-        let needed: [String] = eventName == "ReEncrypt" ? ["ReEncryptFrom", "ReEncryptTo"] : [eventName]
-        return grants.contains { g in
-            guard g.from <= time, g.to.map({ time < $0 }) ?? true else { return false }
-            if eventName == "RetireGrant", let retiring = g.retiring, Self.matches(retiring, principal) { return true }
-            guard let grantee = g.grantee, Self.matches(grantee, principal) else { return false }
-            return needed.allSatisfy(g.operations.contains)
+        let who = ServicePrincipals.canonical(principal)
+        if eventName == "RetireGrant",
+           covered(keyARN, "retire|\(who)", at: time, grants.filter { $0.retiring.map(ServicePrincipals.canonical) == who }) {
+            return true
         }
+        let needed: [String] = eventName == "ReEncrypt" ? ["ReEncryptFrom", "ReEncryptTo"] : [eventName]
+        return covered(keyARN, "\(who)|\(needed.joined(separator: ","))", at: time, grants.filter { g in
+            g.grantee.map(ServicePrincipals.canonical) == who && needed.allSatisfy(g.operations.contains)
+        })
     }
 
-    static func matches(_ named: String, _ principal: String) -> Bool {
-        named == principal || ServicePrincipals.same(named, principal)
+    /// Whether one of `candidates` (computed only the first time) is active at `time`.
+    private func covered(_ keyARN: String, _ what: String, at time: String, _ candidates: @autoclosure () -> [Grant]) -> Bool {
+        let id = keyARN + "|" + what
+        if let known = coverage[id] { return known.covers(time) }
+        let built = Coverage(candidates().map { ($0.from, $0.to) })
+        coverage[id] = built
+        return built.covers(time)
     }
 }
