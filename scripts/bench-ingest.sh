@@ -25,6 +25,19 @@ if [ ! -f "$TRAIL/expected-findings.json" ]; then
   echo "generating $EVENTS events into $TRAIL ..."
   /usr/bin/time -f "sample: %e s, %M KB peak" "$BIN" sample --out "$TRAIL" --events "$EVENTS" --seed 7 >/dev/null
 fi
+# The peers' globs expect AWSLogs/ACCOUNT/CloudTrail/...; an organization trail has an o-xxx
+# level more. Every contender reads the same files through a flat view made of hard links.
+if ls -d "$TRAIL"/AWSLogs/o-* >/dev/null 2>&1; then
+  FLAT="$TRAIL-flat"
+  if [ ! -d "$FLAT/AWSLogs" ]; then
+    mkdir -p "$FLAT/AWSLogs"
+    for org in "$TRAIL"/AWSLogs/o-*; do cp -al "$org"/* "$FLAT/AWSLogs/"; done
+    for f in expected-findings.json public-keys.json digest-signatures.json; do
+      [ -f "$TRAIL/$f" ] && cp "$TRAIL/$f" "$FLAT/" || true
+    done
+  fi
+  TRAIL="$FLAT"
+fi
 # Records in the trail (one JSON document per file).
 RECORDS=$(python3 - "$TRAIL" <<'PY'
 import gzip, json, os, sys
