@@ -82,7 +82,7 @@ public enum InputDiscovery {
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         var file = DiscoveredFile(path: path, size: Int64(st.st_size), mtimeNs: mtime, kind: classify(path),
                                   objectKey: nil, account: nil, region: nil, deliveredAt: nil)
-        if let range = path.range(of: "/AWSLogs/") {
+        if let range = ASCIIText.range(of: "/AWSLogs/", in: path) {
             file.objectKey = String(path[path.index(after: range.lowerBound)...])
         }
         if let name = CloudTrailFileName(path: path) {
@@ -97,7 +97,7 @@ public enum InputDiscovery {
     static func classify(_ path: String) -> InputKind {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         if name.hasPrefix(".") { return .other }
-        if path.contains("/CloudTrail-Digest/") || name.contains("_CloudTrail-Digest_") { return .digest }
+        if ASCIIText.contains(path, "/CloudTrail-Digest/") || ASCIIText.contains(name, "_CloudTrail-Digest_") { return .digest }
         let lower = name.lowercased()
         for suffix in [".json.gz", ".json", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".log", ".gz"]
         where lower.hasSuffix(suffix) {
