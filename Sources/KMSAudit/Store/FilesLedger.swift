@@ -43,24 +43,40 @@ enum FilesLedger {
         var lastEventTime: String?
     }
 
-    /// Inserts or replaces the row for `entry.file.path`, keeping its id; returns the id.
-    ///
-    /// Runs twice per file on the ingest hot path, so the statement is prepared once per
-    /// connection (`cachedStatement`): preparing this 26-column upsert anew cost more CPU than
-    /// inserting the file's events. `RETURNING id` saves a second query for the id.
-    @discardableResult
-    static func upsert(_ db: Database, _ e: Entry, runID: Int64, now: String) throws -> Int64 {
-        let statement = try db.cachedStatement(sql: upsertSQL)
-        let arguments: StatementArguments = [
-            e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
-            e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
-            e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
-            e.duplicates, e.clashes, e.otherRecords, e.recordsRejected, e.firstEventTime, e.lastEventTime, runID, now,
-        ]
-        return try Int64.fetchOne(statement, arguments: arguments) ?? 0
+    /// Writes ledger rows during one ingest: the upsert runs twice per file, so it is prepared
+    /// once and bound through the C API (`SQLiteStatement`); re-parsing it per file cost more CPU
+    /// than inserting the file's events.
+    final class Writer {
+        private let upsertStatement: SQLiteStatement
+        private let insertSourceCount: SQLiteStatement
+
+        init(_ db: Database) throws {
+            upsertStatement = try SQLiteStatement(db, FilesLedger.upsertSQL)
+            insertSourceCount = try SQLiteStatement(db,
+                "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)")
+        }
+
+        /// Inserts or replaces the row for `entry.file.path`, keeping its id; returns the id.
+        @discardableResult
+        func upsert(_ e: Entry, runID: Int64, now: String) throws -> Int64 {
+            upsertStatement.bind([
+                e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
+                e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
+                e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
+                e.duplicates, e.clashes, e.otherRecords, e.recordsRejected, e.firstEventTime, e.lastEventTime, runID, now,
+            ])
+            return try upsertStatement.run() ?? 0
+        }
+
+        /// One `source_counts` row: how many records of a file came from `source`, how many were stored.
+        func insertSourceCount(fileID: Int64, source: String, records: Int, stored: Int) throws {
+            insertSourceCount.bind([fileID, source, records, stored])
+            try insertSourceCount.run()
+        }
     }
 
-    private static let upsertSQL = """
+    /// `RETURNING id`: the id of the inserted or updated row, without a second query.
+    static let upsertSQL = """
         INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
             sha256, content_sha256, content_bytes, gzip, status, error_kind, error, records_read,
             events_stored, duplicates, clashes, other_records, records_rejected, first_event_time,
