@@ -125,10 +125,11 @@ public final class Ingestor {
                           summary: inout IngestSummary,
                           now: String) throws {
         var entry = FilesLedger.Entry(file: file, status: "ok")
-        try batch.beginFile()
+        try batch.beginFile(undoable: !handoff.hasSucceeded)
         do {
             if let previous { try FilesLedger.forgetContent(db, fileID: previous.id) }
-            let fileID = try ledger.upsert(entry, runID: summary.runID, now: now)
+            try ledger.upsert(entry, runID: summary.runID, now: now)
+            let fileID = try ledger.id(of: file.path)
             var tally = EventWriter.Tally()
             loop: while true {
                 switch handoff.take() {

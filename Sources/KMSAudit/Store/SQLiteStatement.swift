@@ -50,8 +50,8 @@ final class SQLiteStatement {
         }
     }
 
-    /// Runs the bound statement to completion; returns the first column of its first row
-    /// (for `RETURNING id`), or nil when it returns no row.
+    /// Runs the bound statement to completion; returns the first column of its first row as
+    /// an integer, or nil when it returns no row.
     @discardableResult
     func run() throws -> Int64? {
         defer { sqlite3_reset(statement) }
