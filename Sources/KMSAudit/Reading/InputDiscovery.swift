@@ -95,7 +95,7 @@ public enum InputDiscovery {
 
     /// By path and name: digests by CloudTrail's folder or name; JSON-ish names as logs.
     static func classify(_ path: String) -> InputKind {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = lastComponent(path).map(String.init) ?? path
         if name.hasPrefix(".") { return .other }
         if ASCIIText.contains(path, "/CloudTrail-Digest/") || ASCIIText.contains(name, "_CloudTrail-Digest_") { return .digest }
         let lower = name.lowercased()
@@ -104,6 +104,18 @@ public enum InputDiscovery {
             return .log
         }
         return .other
+    }
+
+    /// `path.split(separator: "/").last`, without splitting the whole path into an array
+    /// (this runs twice for each of a trail's 100k files before decoding can start).
+    static func lastComponent(_ path: String) -> Substring? {
+        // Trailing slashes make empty components, which `split` omits.
+        var end = path.endIndex
+        while end > path.startIndex && path[path.index(before: end)] == "/" { end = path.index(before: end) }
+        guard end > path.startIndex else { return nil }
+        let head = path[..<end]
+        let start = head.lastIndex(of: "/").map { head.index(after: $0) } ?? head.startIndex
+        return head[start...]
     }
 
     static func absolute(_ path: String) -> String {
@@ -121,7 +133,7 @@ public struct CloudTrailFileName: Equatable, Sendable {
     public var deliveredAt: String
 
     public init?(path: String) {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = InputDiscovery.lastComponent(path).map(String.init) ?? path
         let parts = name.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 5, parts[0].count == 12, parts[0].allSatisfy(\.isNumber) else { return nil }
         let stamp: String
