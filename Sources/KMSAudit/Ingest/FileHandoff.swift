@@ -32,6 +32,14 @@ final class FileHandoff {
         condition.broadcast()
     }
 
+    /// True when the decoder already finished the file without error: everything it delivers
+    /// is queued, so storing the file cannot stop halfway for bad input.
+    var hasSucceeded: Bool {
+        condition.lock(); defer { condition.unlock() }
+        if case .finished(.success) = items.last { return true }
+        return false
+    }
+
     /// Blocks until the decoder delivered something.
     func take() -> Item {
         condition.lock(); defer { condition.unlock() }

@@ -28,7 +28,7 @@ enum KeyReference {
     }
 
     static func isKeyARN(_ s: String) -> Bool {
-        s.hasPrefix("arn:") && s.contains(":kms:") && s.contains(":key/")
+        s.hasPrefix("arn:") && ASCIIText.contains(s, ":kms:") && ASCIIText.contains(s, ":key/")
     }
 
     /// A key ARN from a key id or key ARN; nil for aliases (resolved later, as of event time).

@@ -49,7 +49,7 @@ enum PrincipalResolver {
 
     /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION` → `SESSION`.
     static func sessionName(ofAssumedRoleARN arn: String) -> String? {
-        guard arn.contains(":assumed-role/") else { return nil }
+        guard ASCIIText.contains(arn, ":assumed-role/") else { return nil }
         let parts = arn.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
         return parts.count == 3 ? String(parts[2]) : nil
     }

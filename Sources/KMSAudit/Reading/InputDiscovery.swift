@@ -82,7 +82,7 @@ public enum InputDiscovery {
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         var file = DiscoveredFile(path: path, size: Int64(st.st_size), mtimeNs: mtime, kind: classify(path),
                                   objectKey: nil, account: nil, region: nil, deliveredAt: nil)
-        if let range = path.range(of: "/AWSLogs/") {
+        if let range = ASCIIText.range(of: "/AWSLogs/", in: path) {
             file.objectKey = String(path[path.index(after: range.lowerBound)...])
         }
         if let name = CloudTrailFileName(path: path) {
@@ -95,15 +95,27 @@ public enum InputDiscovery {
 
     /// By path and name: digests by CloudTrail's folder or name; JSON-ish names as logs.
     static func classify(_ path: String) -> InputKind {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = lastComponent(path).map(String.init) ?? path
         if name.hasPrefix(".") { return .other }
-        if path.contains("/CloudTrail-Digest/") || name.contains("_CloudTrail-Digest_") { return .digest }
+        if ASCIIText.contains(path, "/CloudTrail-Digest/") || ASCIIText.contains(name, "_CloudTrail-Digest_") { return .digest }
         let lower = name.lowercased()
         for suffix in [".json.gz", ".json", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".log", ".gz"]
         where lower.hasSuffix(suffix) {
             return .log
         }
         return .other
+    }
+
+    /// `path.split(separator: "/").last`, without splitting the whole path into an array
+    /// (this runs twice for each of a trail's 100k files before decoding can start).
+    static func lastComponent(_ path: String) -> Substring? {
+        // Trailing slashes make empty components, which `split` omits.
+        var end = path.endIndex
+        while end > path.startIndex && path[path.index(before: end)] == "/" { end = path.index(before: end) }
+        guard end > path.startIndex else { return nil }
+        let head = path[..<end]
+        let start = head.lastIndex(of: "/").map { head.index(after: $0) } ?? head.startIndex
+        return head[start...]
     }
 
     static func absolute(_ path: String) -> String {
@@ -121,7 +133,7 @@ public struct CloudTrailFileName: Equatable, Sendable {
     public var deliveredAt: String
 
     public init?(path: String) {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = InputDiscovery.lastComponent(path).map(String.init) ?? path
         let parts = name.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 5, parts[0].count == 12, parts[0].allSatisfy(\.isNumber) else { return nil }
         let stamp: String

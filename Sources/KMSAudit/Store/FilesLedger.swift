@@ -43,24 +43,48 @@ enum FilesLedger {
         var lastEventTime: String?
     }
 
-    /// Inserts or replaces the row for `entry.file.path`, keeping its id; returns the id.
-    ///
-    /// Runs twice per file on the ingest hot path, so the statement is prepared once per
-    /// connection (`cachedStatement`): preparing this 26-column upsert anew cost more CPU than
-    /// inserting the file's events. `RETURNING id` saves a second query for the id.
-    @discardableResult
-    static func upsert(_ db: Database, _ e: Entry, runID: Int64, now: String) throws -> Int64 {
-        let statement = try db.cachedStatement(sql: upsertSQL)
-        let arguments: StatementArguments = [
-            e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
-            e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
-            e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
-            e.duplicates, e.clashes, e.otherRecords, e.recordsRejected, e.firstEventTime, e.lastEventTime, runID, now,
-        ]
-        return try Int64.fetchOne(statement, arguments: arguments) ?? 0
+    /// Writes ledger rows during one ingest: the upsert runs twice per file, so it is prepared
+    /// once and bound through the C API (`SQLiteStatement`); re-parsing it per file cost more CPU
+    /// than inserting the file's events.
+    final class Writer {
+        private let upsertStatement: SQLiteStatement
+        private let selectID: SQLiteStatement
+        private let insertSourceCount: SQLiteStatement
+
+        init(_ db: Database) throws {
+            upsertStatement = try SQLiteStatement(db, FilesLedger.upsertSQL)
+            // Not `RETURNING id` on the upsert: SQLite opens a temporary b-tree per execution to
+            // hold RETURNING rows, which cost more than this index lookup.
+            selectID = try SQLiteStatement(db, "SELECT id FROM files WHERE path = ?")
+            insertSourceCount = try SQLiteStatement(db,
+                "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)")
+        }
+
+        /// Inserts or replaces the row for `entry.file.path`, keeping its id.
+        func upsert(_ e: Entry, runID: Int64, now: String) throws {
+            upsertStatement.bind([
+                e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
+                e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
+                e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
+                e.duplicates, e.clashes, e.otherRecords, e.recordsRejected, e.firstEventTime, e.lastEventTime, runID, now,
+            ])
+            try upsertStatement.run()
+        }
+
+        /// The id of the row for `path` (0 if there is none).
+        func id(of path: String) throws -> Int64 {
+            selectID.bind([path])
+            return try selectID.run() ?? 0
+        }
+
+        /// One `source_counts` row: how many records of a file came from `source`, how many were stored.
+        func insertSourceCount(fileID: Int64, source: String, records: Int, stored: Int) throws {
+            insertSourceCount.bind([fileID, source, records, stored])
+            try insertSourceCount.run()
+        }
     }
 
-    private static let upsertSQL = """
+    static let upsertSQL = """
         INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
             sha256, content_sha256, content_bytes, gzip, status, error_kind, error, records_read,
             events_stored, duplicates, clashes, other_records, records_rejected, first_event_time,
@@ -78,7 +102,6 @@ enum FilesLedger {
             records_rejected = excluded.records_rejected,
             first_event_time = excluded.first_event_time, last_event_time = excluded.last_event_time,
             ingest_run_id = excluded.ingest_run_id, ingested_at = excluded.ingested_at
-        RETURNING id
         """
 
     /// Before a changed file is read again: drop what it contributed. An event this file
