@@ -18,9 +18,16 @@ public final class AuditDatabase {
             // NORMAL is durable in WAL mode except for the last commits on power loss, which
             // an incremental re-run repairs; it avoids an fsync per file.
             if !db.configuration.readonly {
+                // 16 KiB pages for a new database (a no-op for an existing one). Events are
+                // ~1.5 KB rows, mostly the raw record: in 4 KiB pages they packed two per page,
+                // and every page is written twice (WAL, then checkpoint), one syscall per page.
+                // On a 2M-record trail: database 1.55 -> 1.33 GB, ingest CPU -14%, same query speed.
+                try db.execute(sql: "PRAGMA page_size = 16384")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // 32 MiB: ingest was as fast as with 64 MiB, and with 16 KiB pages a 64 MiB cache
+            // made the heap grow to ~300 MB (glibc), over the 150 MB memory budget.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         if readonly && !FileManager.default.fileExists(atPath: path) {
