@@ -60,7 +60,7 @@ public struct PublicKeySet: Sendable {
             }
             // The fingerprint CloudTrail writes into digests is the MD5 of the DER key.
             let fingerprint = ((e["Fingerprint"] ?? e["fingerprint"]) as? String)
-                ?? Insecure.MD5.hash(data: der).map { String(format: "%02x", $0) }.joined()
+                ?? Hashing.hex(Insecure.MD5.hash(data: der))
             keys.append(Key(fingerprint: fingerprint.lowercased(), der: Array(der),
                             validityStart: time(e["ValidityStartTime"] ?? e["validityStartTime"]),
                             validityEnd: time(e["ValidityEndTime"] ?? e["validityEndTime"])))
@@ -108,10 +108,7 @@ public struct PublicKeySet: Sendable {
 /// Hex encoding for hashes and signatures.
 public enum DigestHex {
     public static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+        Hashing.hex(bytes)
     }
 
     public static func decode(_ text: String) -> [UInt8]? {

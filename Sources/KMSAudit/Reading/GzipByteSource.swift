@@ -117,9 +117,9 @@ final class GzipByteSource {
     }
 
     /// Lowercase hex SHA-256 of the bytes read from the file.
-    func fileSHA256() -> String { hexDigest(fileHash.finalize()) }
+    func fileSHA256() -> String { Hashing.hex(fileHash.finalize()) }
     /// Lowercase hex SHA-256 of the content (equals `fileSHA256()` for plain files).
-    func contentSHA256() -> String { isGzip ? hexDigest(contentHash.finalize()) : fileSHA256() }
+    func contentSHA256() -> String { isGzip ? Hashing.hex(contentHash.finalize()) : fileSHA256() }
 
     /// The next content chunk, valid until the following call; nil at the end of the content.
     func next() throws -> UnsafeRawBufferPointer? {
@@ -228,14 +228,3 @@ final class GzipByteSource {
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-/// Lowercase hex of a digest.
-func hexDigest<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-    let table: [UInt8] = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for b in digest {
-        out.append(table[Int(b >> 4)])
-        out.append(table[Int(b & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
