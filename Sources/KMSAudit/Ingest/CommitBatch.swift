@@ -3,9 +3,10 @@ import GRDB
 
 /// Groups many files into one SQLite transaction while keeping each file atomic with a
 /// SAVEPOINT: a file's events and ledger row are released together or rolled back together,
-/// and the outer transaction commits every few thousand files, 50k events or every second. One commit per
-/// file rewrote the same index pages into the WAL for every file (12k files: 860k page writes);
-/// a kill loses at most the uncommitted batch, which the next run reads again.
+/// and the outer transaction commits every 5000 files, 50k events or second, whichever comes
+/// first. One commit per file rewrote the same index pages into the WAL for every file (12k
+/// files: 860k page writes); a kill loses at most the uncommitted batch, which the next run
+/// reads again.
 ///
 /// A file whose decoding already succeeded when the writer starts it gets no savepoint: only
 /// bad input ever rolls a file back (a database error abandons the whole batch), and a
