@@ -71,11 +71,11 @@ find "$TRAIL/AWSLogs" -type f -print0 | xargs -0 cat > /dev/null
 echo
 measure zcat-floor sh "$PEERS/zcat_floor.sh" "$TRAIL"
 rm -f "$OUT"/k.sqlite*
-measure kmsaudit-ingest "$BIN" ingest "$TRAIL" --db "$OUT/k.sqlite" --quiet
-measure kmsaudit-ingest-again "$BIN" ingest "$TRAIL" --db "$OUT/k.sqlite" --quiet
+measure kmsaudit-ingest "$BIN" ingest "$TRAIL" --db "$OUT/k.sqlite" --quiet --threads 2
+measure kmsaudit-ingest-again "$BIN" ingest "$TRAIL" --db "$OUT/k.sqlite" --quiet --threads 2
 measure kmsaudit-check "$BIN" check --db "$OUT/k.sqlite" --fail-on critical
 rm -f "$OUT"/n.sqlite*
-measure kmsaudit-ingest-nohash "$BIN" ingest "$TRAIL" --db "$OUT/n.sqlite" --quiet --no-hashing
+measure kmsaudit-ingest-nohash "$BIN" ingest "$TRAIL" --db "$OUT/n.sqlite" --quiet --threads 2 --no-hashing
 rm -f "$OUT"/p.sqlite*
 measure python-peer python3 "$PEERS/python_ingest.py" "$TRAIL" --db "$OUT/p.sqlite" --sources "$SOURCES"
 rm -f "$OUT"/d.duckdb*

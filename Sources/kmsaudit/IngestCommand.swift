@@ -26,8 +26,8 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Largest single record accepted, e.g. 16M.")
     var maxRecordSize: ByteSize = ByteSize(16 << 20)
 
-    @Option(help: "Decoding threads (the writer is one more). Default: the cores but one, at least 1.")
-    var threads: Int = IngestOptions.defaultThreads
+    @Option(help: "Decoding threads (the writer is one more).")
+    var threads: Int = 2
 
     @Flag(help: .hidden)
     var noHashing = false

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What `kmsaudit ingest` was asked to do.
 public struct IngestOptions: Sendable {
     public var paths: [String]
@@ -8,16 +6,11 @@ public struct IngestOptions: Sendable {
     public var storeAllSources: Bool
     /// Decoding threads; the writer is one more.
     public var threads: Int
-
-    /// One core for the writer (SQLite has a single writer, and it is the longer path), the rest
-    /// for decoding: on 2 cores one decoder was 3-6% faster than two that competed with it.
-    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
     /// Files never treated as input (the database itself and its -wal, -shm and .lock files,
     /// which often sit beside the logs).
     public var excludedPaths: Set<String> = []
 
-    public init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false,
-                threads: Int = IngestOptions.defaultThreads) {
+    public init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false, threads: Int = 2) {
         self.paths = paths
         self.limits = limits
         self.storeAllSources = storeAllSources
