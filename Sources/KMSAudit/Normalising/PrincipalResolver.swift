@@ -54,11 +54,10 @@ enum PrincipalResolver {
         return parts.count == 3 ? String(parts[2]) : nil
     }
 
-    /// The account field (5th) of an ARN, if it is 12 digits.
+    /// The account field of an ARN, if it is 12 digits (the policy evaluator's parser; a bare
+    /// account id is not an ARN here).
     static func accountOf(arn: String) -> String? {
-        let fields = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard fields.count >= 5, fields[4].count == 12, fields[4].allSatisfy(\.isNumber) else { return nil }
-        return String(fields[4])
+        arn.hasPrefix("arn:") ? RequestContext.account(ofArn: arn) : nil
     }
 
     static func nonEmpty(_ s: String?) -> String? {
