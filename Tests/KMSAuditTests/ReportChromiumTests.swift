@@ -95,7 +95,7 @@ import Testing
         Chromium.keepArtifact(png)
         Chromium.keepArtifact(page)
         if let dir = ProcessInfo.processInfo.environment["KMSAUDIT_REPORT_ARTIFACTS"] {
-            // A WAL database is more than its main file: VACUUM INTO writes one whole copy.
+            // VACUUM INTO writes one whole, compact copy while the fixture holds the database open.
             let target = URL(fileURLWithPath: dir).appendingPathComponent("audit.sqlite").path
             try? FileManager.default.removeItem(atPath: target)
             try fixture.database.queue.writeWithoutTransaction { db in

@@ -89,6 +89,10 @@ public final class Ingestor {
             group.wait()
         }
 
+        let writeback = BackgroundWriteback(paths: [database.path, database.path + "-journal"])
+        writeback.start()
+        defer { writeback.finish() }
+
         let writer = try EventWriter(db)
         let ledger = try FilesLedger.Writer(db)
         let now = TimeFormats.canonical(started)
