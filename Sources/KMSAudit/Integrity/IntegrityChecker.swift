@@ -628,14 +628,17 @@ private struct Checker {
 
         let problemKinds: Set<String> = ["tampered", "missing", "unlisted", "chain-broken", "bad-signature",
                                          "coverage-gap", "stopped-delivering"]
+        // Serialised only for the rows reported (most rows are verified files).
+        func problem(_ r: ResultRow) -> IntegrityProblem {
+            IntegrityProblem(kind: r.kind, status: r.status, subject: r.subject, objectKey: r.objectKey,
+                             account: r.account, region: r.region, trail: r.trail, hour: r.hour,
+                             detail: Self.json(r.detail), reason: r.reason)
+        }
         for r in kept {
-            let problem = IntegrityProblem(kind: r.kind, status: r.status, subject: r.subject, objectKey: r.objectKey,
-                                           account: r.account, region: r.region, trail: r.trail, hour: r.hour,
-                                           detail: Self.json(r.detail), reason: r.reason)
             if problemKinds.contains(r.kind) {
-                summary.problems.append(problem)
+                summary.problems.append(problem(r))
             } else if r.kind == "not-verifiable", !(r.aspect == "signature" && publicKeys == nil) {
-                summary.notVerifiable.append(problem)
+                summary.notVerifiable.append(problem(r))
             }
         }
 

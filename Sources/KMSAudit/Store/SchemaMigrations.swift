@@ -29,8 +29,20 @@ enum SchemaMigrations {
         migrator.registerMigration("v8-resolved-keys") { db in
             try db.execute(sql: v8ResolvedKeys)
         }
+        migrator.registerMigration("v9-covering-key-index") { db in
+            try db.execute(sql: v9CoveringKeyIndex)
+        }
         return migrator
     }
+
+    /// `events_key_time` also carries `event_source` and `via_rds`, so that "was this key ever
+    /// used via RDS" and "KMS events without a key ARN" are answered from the index instead of
+    /// reading 1.3 KB rows (0.6 s of `check` on a 2M-record trail; ingest cost not measurable).
+    /// Queries by key and time use it as before.
+    static let v9CoveringKeyIndex = """
+    DROP INDEX events_key_time;
+    CREATE INDEX events_key_time ON events(key_arn, event_time, event_source, via_rds);
+    """
 
     /// Ingest: runs, the files ledger, events, duplicates and per-source record counts.
     static let v1Ingest = """
