@@ -52,3 +52,30 @@ import Testing
         #expect(StateJSON.object(nil) == nil)
     }
 }
+
+/// Integrity rows write their details as JSON; the common case skips JSONSerialization and must
+/// give the same text.
+@Suite struct IntegrityJSONTests {
+    private func serialised(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+
+    @Test func plainDetailsAreWrittenLikeJSONSerialization() throws {
+        let cases: [[String: Any]] = [
+            [:],
+            ["message": "no digest covers its delivery time (validation off, or its digest not yet delivered)"],
+            ["reason": "absent", "digest": "AWSLogs/1/CloudTrail-Digest/x.json.gz", "expected_sha256": "ab12", "B": "upper first"],
+        ]
+        for object in cases {
+            #expect(IntegrityJSON.plainJSON(object) == (try serialised(object)))
+        }
+    }
+
+    @Test func anythingNeedingEscapesOrNotTextIsLeftToJSONSerialization() {
+        #expect(IntegrityJSON.plainJSON(["m": "a \"quoted\" word"]) == nil)
+        #expect(IntegrityJSON.plainJSON(["m": "line\nbreak"]) == nil)
+        #expect(IntegrityJSON.plainJSON(["m": "back\\slash"]) == nil)
+        #expect(IntegrityJSON.plainJSON(["m": "é"]) == nil)
+        #expect(IntegrityJSON.plainJSON(["hours": 3]) == nil)
+    }
+}

@@ -673,10 +673,29 @@ private struct Checker {
     }
 
     static func json(_ object: [String: Any]) -> String {
+        if let plain = IntegrityJSON.plainJSON(object) { return plain }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return "{}"
         }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+enum IntegrityJSON {
+    /// The common case written directly: string values with nothing to escape, keys sorted as
+    /// JSONSerialization's `.sortedKeys` sorts them. A row per log file went through
+    /// JSONSerialization before (0.15 s of `check` for 12,000 files); anything else still does.
+    static func plainJSON(_ object: [String: Any]) -> String? {
+        var parts: [String] = []
+        for key in object.keys.sorted() {
+            guard let value = object[key] as? String, isPlain(key), isPlain(value) else { return nil }
+            parts.append("\"\(key)\":\"\(value)\"")
+        }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+
+    private static func isPlain(_ s: String) -> Bool {
+        s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }
     }
 }
 
