@@ -81,6 +81,64 @@ import Testing
         #expect(summary.aliasSegments == 2)
     }
 
+    /// A later ingest can bring the alias events that change what earlier-stored calls meant
+    /// (a backfilled UpdateAlias, a DeleteAlias): the next rebuild re-resolves every call, and
+    /// only the calls whose key changed are rewritten on `events`.
+    @Test func resolutionsFollowAliasEventsIngestedLater() throws {
+        let s = try StateScenario()
+        func use(_ id: String, at time: String) throws -> Real {
+            try Real.record("\(Self.kms)/alias-ct.example1.json")
+                .with(["eventID": id, "eventTime": time, "requestParameters.keyId": "alias/ExampleAlias", "resources": nil])
+        }
+        let create = try Real.record("\(Self.kms)/ct-createalias.example1.json")  // 2022-08-14T23:08:31Z -> keyA
+        let before = try use("later-before", at: "2022-08-01T00:00:00Z")
+        let first = try use("later-first", at: "2022-08-20T00:00:00Z")
+        let second = try use("later-second", at: "2022-09-10T00:00:00Z")
+        let after = try use("later-after", at: "2022-10-05T00:00:00Z")
+        s.add(create, before, first, second, after)
+        try s.build()
+        func stored(_ r: Real) throws -> (String?, String?) {
+            let row = try s.row("SELECT key_arn, key_resolution FROM events WHERE event_id = ?", [r.eventID])
+            return (row["key_arn"], row["key_resolution"])
+        }
+        #expect(try stored(before) == (nil, "unresolved"))
+        for r in [first, second, after] { #expect(try stored(r) == (Self.keyA, "alias")) }
+
+        // The next night's logs: the alias moved to keyB on 1 September, and was deleted on 1 October.
+        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
+            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
+            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
+            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
+                          ["accountId": "111122223333", "ARN": Self.keyB]],
+        ])
+        let delete = try Real.record("\(Self.kms)/ct-deletealias.example1.json").with([
+            "eventTime": "2022-10-01T00:00:00Z", "awsRegion": "us-west-2", "requestParameters.aliasName": "alias/ExampleAlias",
+            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
+                          ["accountId": "111122223333", "ARN": Self.keyB]],
+        ])
+        let later = s.root.appendingPathComponent("in/logs/111122223333_CloudTrail_us-east-1_20240102T0000Z_later.json")
+        try TestSupport.batch([update.json, delete.json]).write(to: later)
+        let ingest = try Ingestor(database: s.database, options: IngestOptions(paths: [s.root.appendingPathComponent("in").path]),
+                                  progress: ProgressLine(quiet: true)).run()
+        #expect(ingest.filesRead == 1 && ingest.eventsStored == 2)
+        let firstRowID: Int64? = try s.value("SELECT id FROM events WHERE event_id = ?", [first.eventID])
+        try s.rebuild()
+
+        #expect(try stored(before) == (nil, "unresolved"))
+        #expect(try stored(first) == (Self.keyA, "alias"), "before the update: still keyA")
+        #expect(try stored(second) == (Self.keyB, "alias"), "after the update: keyB")
+        #expect(try stored(after) == (nil, "unresolved"), "after the delete: no key")
+        #expect(try s.value("SELECT id FROM events WHERE event_id = ?", [first.eventID]) == firstRowID)
+        let viaView = try s.row("SELECT key_arn, resolution FROM kms_events WHERE event_id = ?", [second.eventID])
+        #expect(viaView["key_arn"] == Self.keyB && viaView["resolution"] == "alias")
+
+        // A rebuild with nothing new changes nothing.
+        try s.rebuild()
+        #expect(try stored(second) == (Self.keyB, "alias"))
+        #expect(try stored(after) == (nil, "unresolved"))
+        #expect(try s.value("SELECT count(*) FROM event_keys WHERE resolution = 'alias'") == 2 as Int)
+    }
+
     // MARK: - Key policies
 
     /// The seed's recommended Neptune policy, for keyA's account and region.

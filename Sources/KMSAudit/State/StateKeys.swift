@@ -47,7 +47,7 @@ extension StateBuild {
             SELECT key_arn, event_time, source, event_id, principal, policy FROM (
                 SELECT coalesce(CASE WHEN e.event_name = 'CreateKey'
                                      THEN json_extract(e.raw, '$.responseElements.keyMetadata.arn') END,
-                                e.key_arn, k.key_arn) AS key_arn,
+                                iif(k.event_rowid IS NULL, e.key_arn, k.key_arn)) AS key_arn,
                        e.event_time, e.id,
                        CASE WHEN e.event_name = 'PutKeyPolicy' THEN 'PutKeyPolicy'
                             WHEN json_extract(e.raw, '$.requestParameters.policy') IS NULL THEN 'default'
@@ -99,7 +99,7 @@ extension StateBuild {
                    event_time, event_id, principal, via_rds
               FROM (
                 SELECT json_extract(e.raw, '$.responseElements.grantId') AS grant_id,
-                       coalesce(e.key_arn, k.key_arn) AS key_arn,
+                       iif(k.event_rowid IS NULL, e.key_arn, k.key_arn) AS key_arn,
                        coalesce(json_extract(e.raw, '$.requestParameters.granteePrincipal'),
                                 json_extract(e.raw, '$.requestParameters.granteeServicePrincipal')) AS grantee,
                        json_extract(e.raw, '$.requestParameters.retiringPrincipal') AS retiring,
@@ -117,7 +117,7 @@ extension StateBuild {
             CREATE TEMP TABLE state_grant_ends AS
             SELECT coalesce(json_extract(e.raw, '$.additionalEventData.grantId'),
                             json_extract(e.raw, '$.requestParameters.grantId')) AS grant_id,
-                   coalesce(e.key_arn, k.key_arn) AS key_arn,
+                   iif(k.event_rowid IS NULL, e.key_arn, k.key_arn) AS key_arn,
                    e.event_time, e.event_name, e.event_id, e.principal, e.id AS event_rowid
               FROM events e LEFT JOIN event_keys k ON k.event_rowid = e.id
              WHERE e.event_name IN ('RetireGrant', 'RevokeGrant') AND e.event_source = 'kms.amazonaws.com'
@@ -141,7 +141,7 @@ extension StateBuild {
         try db.execute(sql: """
             INSERT INTO key_state_changes (key_arn, event_time, event_name, event_id, principal, new_state,
                                            pending_window_days)
-            SELECT coalesce(e.key_arn, k.key_arn), e.event_time, e.event_name, e.event_id, e.principal,
+            SELECT iif(k.event_rowid IS NULL, e.key_arn, k.key_arn), e.event_time, e.event_name, e.event_id, e.principal,
                    CASE e.event_name
                         WHEN 'DisableKey' THEN 'Disabled'
                         WHEN 'EnableKey' THEN 'Enabled'
@@ -292,7 +292,8 @@ extension StateBuild {
             SELECT key_arn, 'policy-via-service-rds', 2 FROM key_policies WHERE names_rds_via_service = 1;
             INSERT OR IGNORE INTO state_key_reasons
             SELECT k.key_arn, 'used-via-rds', 3 FROM keys k
-             WHERE EXISTS (SELECT 1 FROM events e WHERE e.key_arn = k.key_arn AND e.via_rds = 1)
+             WHERE EXISTS (SELECT 1 FROM events e WHERE e.key_arn = k.key_arn AND e.via_rds = 1
+                                                    AND e.key_resolution IS NULL)
                 OR EXISTS (SELECT 1 FROM event_keys x JOIN events e ON e.id = x.event_rowid
                             WHERE x.key_arn = k.key_arn AND e.via_rds = 1);
             INSERT OR IGNORE INTO state_key_reasons
