@@ -1,66 +1,86 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// KMS-002's precomputation: every KMS call on a database key (RULES.md decision 2), judged
 /// against the key policy in effect at its time, the active grants and the config's allow-list,
-/// into `key_use_evaluations`. Identical request contexts are evaluated once.
+/// into `key_use_evaluations`.
+///
+/// Hundreds of thousands of calls come in a few hundred shapes (same key, caller, operation and
+/// context; see `EventShapes`), so the rows are read through SQLite's C API and each shape's
+/// event, grant lookup and allow-listing are built once. Per call only what depends on its time
+/// remains: the policy version in effect, whether a grant covers it, and the verdict for that
+/// (shape, version, granted), judged once. Only calls not judged "intended" (few) are stored.
 struct KeyUseEvaluation: RulePreparation {
     let name = "key-use-evaluation"
+
+    /// Column order is `EventShapes.Column`'s. `+` keeps SQLite scanning `events` in order
+    /// (each page read once) rather than fetching a database key's calls row by row through
+    /// `events_key_time`, which measured slower; the encryption context is extracted only for
+    /// keys whose policy could test it.
+    static let eventsSQL = """
+        SELECT e.key_arn, e.event_time, e.principal, e.principal_type, e.principal_account, e.invoked_by,
+               e.event_name, e.succeeded, e.via_rds, e.aws_region,
+               CASE WHEN e.key_arn IN (SELECT key_arn FROM key_policies WHERE policy LIKE '%EncryptionContext%')
+                    THEN json_extract(e.raw, '$.requestParameters.encryptionContext') END,
+               e.event_id, e.shared_event_id
+        FROM kms_events e
+        WHERE +e.key_arn IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
+          AND e.event_name <> 'CreateKey'
+          AND NOT (e.principal_type IS NULL AND e.invoked_by = 'AWS Internal')
+        """
 
     func prepare(_ db: Database, _ context: CheckContext) throws {
         try db.execute(sql: "DELETE FROM key_use_evaluations")
         let policies = try PolicyHistory.load(db)
         let grants = try GrantHistory.load(db)
         let allowList = context.options.config.allowedPrincipals.mapValues(Set.init)
-        var cache: [String: (category: String, decidedBy: String?, note: String?)] = [:]
 
         let insert = try db.makeStatement(sql: """
             INSERT OR REPLACE INTO key_use_evaluations (event_id, key_arn, principal, principal_account, event_name,
                 event_time, succeeded, via_rds, shared_event_id, category, policy_source, policy_from, decided_by, note)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT e.event_id, e.key_arn, e.principal, e.principal_type, e.principal_account, e.invoked_by,
-                   e.event_name, e.event_time, e.succeeded, e.via_rds, e.aws_region, e.shared_event_id,
-                   CASE WHEN k.policy_mentions_context = 1
-                        THEN json_extract(e.raw, '$.requestParameters.encryptionContext') END AS context
-            FROM kms_events e
-            JOIN (SELECT key_arn, 1 AS is_db,
-                         EXISTS (SELECT 1 FROM key_policies p WHERE p.key_arn = keys.key_arn
-                                 AND p.policy LIKE '%EncryptionContext%') AS policy_mentions_context
-                  FROM keys WHERE is_database_key = 1) k ON k.key_arn = e.key_arn
-            WHERE e.event_name <> 'CreateKey'
-              AND NOT (e.principal_type IS NULL AND e.invoked_by = 'AWS Internal')
-            """)
-        while let row = try rows.next() {
-            let keyARN: String = row["key_arn"]
-            let time: String = row["event_time"]
-            guard let version = policies.inEffect(keyARN: keyARN, at: time) else { continue }  // policy unknown
-            let event = KeyUseEvent(row: row)
-            let operationGranted = grants.names(event.principal, for: event.eventName, keyARN: keyARN, at: time)
-            let allowListed = allowList[keyARN]?.contains(event.principal) ?? false
-            let cacheKey = [version.id, event.cacheKey, operationGranted ? "g" : "", allowListed ? "a" : ""].joined(separator: "|")
-            let verdict: (category: String, decidedBy: String?, note: String?)
-            if let cached = cache[cacheKey] {
-                verdict = cached
-            } else {
-                verdict = Self.judge(event, keyARN: keyARN, policy: version.policy, granted: operationGranted,
-                                     allowListed: allowListed)
-                cache[cacheKey] = verdict
+        let select = try db.makeStatement(sql: Self.eventsSQL)
+        let row = select.sqliteStatement
+        defer { sqlite3_reset(select.sqliteStatement) }  // also keeps `select` (which owns `row`) alive
+        var shapes = EventShapes { row in
+            let event = KeyUseEvent(row)
+            let keyARN = EventShapes.text(row, .keyARN) ?? ""
+            return EventShape(
+                keyARN: keyARN, event: event, versions: policies.byKey[keyARN] ?? [],
+                grants: grants.naming(event.principal, for: event.eventName, keyARN: keyARN),
+                allowListed: allowList[keyARN]?.contains(event.principal) ?? false)
+        }
+        while true {
+            let rc = sqlite3_step(row)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw DatabaseFailure.sql(reason: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+            let shape = shapes.shape(of: row)
+            let time = EventShapes.text(row, .eventTime) ?? ""
+            guard let versionIndex = PolicyHistory.index(in: shape.versions, at: time) else { continue }  // policy unknown
+            let granted = shape.grants.covers(time)
+            let verdict = shape.verdict(versionIndex, granted: granted) {
+                Self.judge(shape.event, keyARN: shape.keyARN, policy: shape.versions[versionIndex].policy,
+                           granted: granted, allowListed: shape.allowListed)
             }
             guard verdict.category != "intended" else { continue }
+            let event = shape.event
+            let version = shape.versions[versionIndex]
             try insert.execute(arguments: [
-                event.eventID, keyARN, event.principal, event.principalAccount, event.eventName, time,
-                event.succeeded, event.viaRDS, event.sharedEventID, verdict.category, version.source, version.from,
-                verdict.decidedBy, verdict.note,
+                EventShapes.text(row, .eventID) ?? "", shape.keyARN, event.principal, event.principalAccount,
+                event.eventName, time, event.succeeded, event.viaRDS, EventShapes.text(row, .sharedEventID),
+                verdict.category, version.source, version.from, verdict.decidedBy, verdict.note,
             ])
         }
     }
 
+    typealias Verdict = (category: String, decidedBy: String?, note: String?)
+
     /// RULES.md KMS-002 and decision 1: cross-account, policy-drift, root-user, intended,
     /// root-delegation, (not-evaluable), not-named.
     static func judge(_ event: KeyUseEvent, keyARN: String, policy: KeyPolicy, granted: Bool,
-                      allowListed: Bool) -> (category: String, decidedBy: String?, note: String?) {
+                      allowListed: Bool) -> Verdict {
         let keyAccount = PrincipalResolver.accountOf(arn: keyARN)
         let decision = event.decide(policy, keyARN: keyARN)
         let named = policy.namedPrincipals.contains { principal in
@@ -97,9 +117,9 @@ struct KeyUseEvaluation: RulePreparation {
     }
 }
 
-/// One KMS call as the evaluation needs it.
+/// One KMS call as the evaluation needs it: everything but its time and ids, so one value
+/// stands for every call of its shape.
 struct KeyUseEvent {
-    var eventID: String
     var principal: String
     var principalType: String?
     var principalAccount: String?
@@ -108,22 +128,20 @@ struct KeyUseEvent {
     var succeeded: Bool
     var viaRDS: Bool
     var region: String?
-    var sharedEventID: String?
     var encryptionContext: [String: String]
 
-    init(row: Row) {
-        eventID = row["event_id"]
-        principal = row["principal"]
-        principalType = row["principal_type"]
-        principalAccount = row["principal_account"]
-        invokedBy = row["invoked_by"]
-        eventName = row["event_name"]
-        succeeded = row["succeeded"]
-        viaRDS = row["via_rds"]
-        region = row["aws_region"]
-        sharedEventID = row["shared_event_id"]
+    /// From the current row of `KeyUseEvaluation.eventsSQL`.
+    init(_ row: OpaquePointer) {
+        principal = EventShapes.text(row, .principal) ?? ""
+        principalType = EventShapes.text(row, .principalType)
+        principalAccount = EventShapes.text(row, .principalAccount)
+        invokedBy = EventShapes.text(row, .invokedBy)
+        eventName = EventShapes.text(row, .eventName) ?? ""
+        succeeded = sqlite3_column_int64(row, EventShapes.Column.succeeded.rawValue) != 0
+        viaRDS = sqlite3_column_int64(row, EventShapes.Column.viaRDS.rawValue) != 0
+        region = EventShapes.text(row, .region)
         encryptionContext = [:]
-        if let text: String = row["context"],
+        if let text = EventShapes.text(row, .encryptionContext),
            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
             for (k, v) in object { if let s = v as? String { encryptionContext[k] = s } }
         }
@@ -142,13 +160,6 @@ struct KeyUseEvent {
     }
 
     var grantIsForAWSResource: Bool { invokedBy?.hasSuffix(".amazonaws.com") ?? false }
-
-    /// What makes two events judge the same.
-    var cacheKey: String {
-        [principal, principalType ?? "", principalAccount ?? "", eventName, succeeded ? "1" : "0", viaService ?? "",
-         invokedBy ?? "", encryptionContext.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
-            .joined(separator: "\u{1F}")
-    }
 
     /// The policy's decision; for `ReEncrypt` (two actions) the less permissive one.
     func decide(_ policy: KeyPolicy, keyARN: String) -> PolicyDecision {
@@ -214,9 +225,10 @@ struct PolicyHistory {
         return history
     }
 
-    /// The newest version whose start is at or before `time`.
-    func inEffect(keyARN: String, at time: String) -> Version? {
-        byKey[keyARN]?.last { $0.from <= time }
+    /// The version in effect at `time` among one key's `versions` (`byKey[keyARN]`): the index
+    /// of the newest one whose start is at or before `time`.
+    static func index(in versions: [Version], at time: String) -> Int? {
+        versions.lastIndex { $0.from <= time }
     }
 }
 
@@ -225,6 +237,7 @@ struct PolicyHistory {
 /// grants' periods merged into sorted, disjoint intervals once, and an event is looked up by
 /// bisection instead of a scan of every grant.
 final class GrantHistory {
+    /// Principals in `ServicePrincipals.canonical` form, as `naming` compares them.
     struct Grant {
         var grantee: String?
         var retiring: String?
@@ -266,41 +279,75 @@ final class GrantHistory {
 
     static func load(_ db: Database) throws -> GrantHistory {
         let history = GrantHistory()
-        for row in try Row.fetchAll(db, sql: """
+        // Grants repeat a few operation lists and principals: each is parsed or canonicalised once.
+        var parsed: [String: Set<String>] = [:]
+        var canonical: [String: String] = [:]
+        func canonicalised(_ principal: String?) -> String? {
+            guard let principal else { return nil }
+            if let known = canonical[principal] { return known }
+            let made = ServicePrincipals.canonical(principal)
+            canonical[principal] = made
+            return made
+        }
+        let rows = try Row.fetchCursor(db, sql: """
             SELECT key_arn, grantee_principal, retiring_principal, operations, created_at, ended_at FROM grants
-            """) {
+            """)
+        while let row = try rows.next() {
             guard let keyARN: String = row["key_arn"] else { continue }
             var ops = Set<String>()
-            if let text: String = row["operations"],
-               let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] {
-                ops = Set(list)
+            if let text: String = row["operations"] {
+                if let known = parsed[text] {
+                    ops = known
+                } else {
+                    if let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] { ops = Set(list) }
+                    parsed[text] = ops
+                }
             }
+            let grantee: String? = row["grantee_principal"]
+            let retiring: String? = row["retiring_principal"]
             history.byKey[keyARN, default: []].append(Grant(
-                grantee: row["grantee_principal"], retiring: row["retiring_principal"], operations: ops,
-                from: row["created_at"] ?? "", to: row["ended_at"]))
+                grantee: canonicalised(grantee), retiring: canonicalised(retiring),
+                operations: ops, from: row["created_at"] ?? "", to: row["ended_at"]))
         }
         return history
     }
 
-    func names(_ principal: String, for eventName: String, keyARN: String, at time: String) -> Bool {
-        guard let grants = byKey[keyARN] else { return false }
-        let who = ServicePrincipals.canonical(principal)
-        if eventName == "RetireGrant",
-           covered(keyARN, "retire|\(who)", at: time, grants.filter { $0.retiring.map(ServicePrincipals.canonical) == who }) {
-            return true
+    /// The periods in which grants name a principal for an operation on a key: looked up once
+    /// per (key, principal, operation), then asked per call time.
+    struct Naming {
+        /// For `RetireGrant`: grants naming the principal as retiring principal.
+        var asRetiring: Coverage?
+        /// Grants naming the principal as grantee for every operation the call needs.
+        var asGrantee: Coverage?
+
+        /// Whether an active grant names the principal for the operation at `time`.
+        func covers(_ time: String) -> Bool {
+            (asRetiring?.covers(time) ?? false) || (asGrantee?.covers(time) ?? false)
         }
-        let needed: [String] = eventName == "ReEncrypt" ? ["ReEncryptFrom", "ReEncryptTo"] : [eventName]
-        return covered(keyARN, "\(who)|\(needed.joined(separator: ","))", at: time, grants.filter { g in
-            g.grantee.map(ServicePrincipals.canonical) == who && needed.allSatisfy(g.operations.contains)
-        })
     }
 
-    /// Whether one of `candidates` (computed only the first time) is active at `time`.
-    private func covered(_ keyARN: String, _ what: String, at time: String, _ candidates: @autoclosure () -> [Grant]) -> Bool {
+    /// Grants naming `principal` (service principals in either form, RULES.md decision 4) for
+    /// `eventName` on `keyARN`.
+    func naming(_ principal: String, for eventName: String, keyARN: String) -> Naming {
+        guard let grants = byKey[keyARN] else { return Naming() }
+        let who = ServicePrincipals.canonical(principal)
+        var naming = Naming()
+        if eventName == "RetireGrant" {
+            naming.asRetiring = coverage(keyARN, "retire|\(who)", grants.filter { $0.retiring == who })
+        }
+        let needed: [String] = eventName == "ReEncrypt" ? ["ReEncryptFrom", "ReEncryptTo"] : [eventName]
+        naming.asGrantee = coverage(keyARN, "\(who)|\(needed.joined(separator: ","))", grants.filter { g in
+            g.grantee == who && needed.allSatisfy(g.operations.contains)
+        })
+        return naming
+    }
+
+    /// The merged periods of `candidates` (computed only the first time `what` is asked for).
+    private func coverage(_ keyARN: String, _ what: String, _ candidates: @autoclosure () -> [Grant]) -> Coverage {
         let id = keyARN + "|" + what
-        if let known = coverage[id] { return known.covers(time) }
+        if let known = coverage[id] { return known }
         let built = Coverage(candidates().map { ($0.from, $0.to) })
         coverage[id] = built
-        return built.covers(time)
+        return built
     }
 }
