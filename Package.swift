@@ -17,12 +17,15 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
     ],
     targets: [
-        // zlib from the system (libz-dev): streaming inflate of CloudTrail's gzip files.
+        // zlib from the system (libz-dev): gzip output of `kmsaudit sample`.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Intel ISA-L from the system (libisal-dev): streaming inflate of CloudTrail's gzip files.
+        .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
         .target(
             name: "KMSAudit",
             dependencies: [
                 "CZlib",
+                "CISAL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

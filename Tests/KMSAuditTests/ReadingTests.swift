@@ -257,12 +257,26 @@ struct ReadingBadInputTests {
         #expect(!reason.isEmpty && reason != "truncated")
     }
 
+    /// The gzip trailer (CRC-32 and length of the content) is checked: a flipped CRC byte with
+    /// an intact deflate stream is an error, not silently different content.
+    @Test func wrongCRCInTheTrailer() throws {
+        var bytes = try ReadingFixtures.bytes("multi-member.json.gz")
+        let dir = try TestSupport.temporaryDirectory()
+        // The last member's CRC-32 is the 8th to 5th byte from the end.
+        bytes[bytes.count - 8] ^= 0xFF
+        let url = dir.appendingPathComponent("bad-crc.json.gz")
+        try Data(bytes).write(to: url)
+        let e = inputError { _ = try readAll(url.path, limits: ReaderLimits()) }
+        guard case .gzip(_, _, let reason)? = e else { Issue.record("expected a gzip error, got \(String(describing: e))"); return }
+        #expect(reason.contains("incorrect data check"))
+    }
+
     @Test func garbageAfterTheLastMemberAndEmptyGzip() {
         guard case .gzip(_, let offset, let reason)? = error("trailing-garbage.json.gz") else {
             Issue.record("expected a gzip error"); return
         }
-        #expect(reason == "incorrect header check")
-        #expect(offset > 8603 && offset <= 8611)   // in the garbage after the 8603-byte member
+        #expect(reason == GzipByteSource.notAMember)
+        #expect(offset >= 8603 && offset <= 8611)   // in the garbage after the 8603-byte member
         #expect(error("empty-content.json.gz") == .empty(file: ReadingFixtures.path("empty-content.json.gz")))
     }
 

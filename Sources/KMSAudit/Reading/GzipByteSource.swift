@@ -3,10 +3,10 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CZlib
+import CISAL
 import Crypto
 
-/// The read buffer, the inflate buffer and the zlib state, kept by one thread from file to file.
+/// The read buffer, the inflate buffer and the inflate state, kept by one thread from file to file.
 ///
 /// Why: a trail is mostly many small files (~6 KB each). Allocating 2 MiB of buffers per file
 /// made glibc mmap and munmap them every time, and every first touch of a page was a page
@@ -21,34 +21,36 @@ final class ReadBuffers {
     let inCap = ReadBuffers.plainReadSize
     /// Allocated on the first gzip file.
     private(set) var outBuf: UnsafeMutablePointer<UInt8>?
-    /// Initialised on the first gzip file, reset (not re-allocated) for each later one.
-    private var stream: UnsafeMutablePointer<z_stream>?
+    /// Allocated on the first gzip file (ISA-L's state is ~ 60 KB), reset for each later one.
+    private var stream: UnsafeMutablePointer<inflate_state>?
 
     init() { inBuf = .allocate(capacity: inCap) }
 
     deinit {
-        if let s = stream { inflateEnd(s); s.deinitialize(count: 1); s.deallocate() }
+        if let s = stream { s.deinitialize(count: 1); s.deallocate() }
         outBuf?.deallocate()
         inBuf.deallocate()
     }
 
-    /// A zlib stream ready for a new gzip (or zlib) stream, and the output buffer.
-    func inflater(for path: String) throws -> (UnsafeMutablePointer<z_stream>, UnsafeMutablePointer<UInt8>) {
+    /// An inflate state ready for a new gzip member, and the output buffer.
+    func inflater() -> (UnsafeMutablePointer<inflate_state>, UnsafeMutablePointer<UInt8>) {
         if outBuf == nil { outBuf = .allocate(capacity: ReadBuffers.outSize) }
-        if let s = stream {
-            inflateReset(s)
-            return (s, outBuf!)
+        let s: UnsafeMutablePointer<inflate_state>
+        if let existing = stream {
+            s = existing
+        } else {
+            s = .allocate(capacity: 1)
+            s.initialize(to: inflate_state())
+            stream = s
         }
-        let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        s.initialize(to: z_stream())
-        // 15 + 32: maximum window, detect the gzip (or zlib) header.
-        let rc = kmsaudit_inflateInit2(s, 15 + 32)
-        if rc != Z_OK {
-            s.deallocate()
-            throw InputError.unreadable(file: path, reason: "zlib init failed (\(rc))")
-        }
-        stream = s
+        ReadBuffers.resetForGzip(s)
         return (s, outBuf!)
+    }
+
+    /// Starts a new member: ISA-L parses the gzip header and checks the CRC-32 and length trailer.
+    static func resetForGzip(_ s: UnsafeMutablePointer<inflate_state>) {
+        isal_inflate_init(s)
+        s.pointee.crc_flag = UInt32(ISAL_GZIP)
     }
 }
 
@@ -78,7 +80,7 @@ final class GzipByteSource {
     private let inBuf: UnsafeMutablePointer<UInt8>
     private let inCap: Int
     private var outBuf: UnsafeMutablePointer<UInt8>?
-    private var stream: UnsafeMutablePointer<z_stream>?
+    private var stream: UnsafeMutablePointer<inflate_state>?
 
     /// Bytes of `inBuf` read but not yet handed out (plain) or not yet given to zlib.
     private var pendingStart = 0
@@ -108,7 +110,7 @@ final class GzipByteSource {
         }
         if pendingCount >= 2 && inBuf[0] == 0x1F && inBuf[1] == 0x8B {
             isGzip = true
-            (stream, outBuf) = try self.buffers.inflater(for: path)
+            (stream, outBuf) = self.buffers.inflater()
         }
     }
 
@@ -159,32 +161,32 @@ final class GzipByteSource {
                     if eof { done = true; return nil }
                     continue
                 }
-                inflateReset(s)
+                // Checked here because ISA-L would wait for a whole header and call short
+                // garbage at the end of the file "truncated".
+                if inBuf[pendingStart] != 0x1F { throw gzipError(Self.notAMember) }
+                ReadBuffers.resetForGzip(s)
                 betweenMembers = false
             }
             s.pointee.next_in = inBuf + pendingStart
             s.pointee.avail_in = UInt32(pendingCount)
             s.pointee.next_out = out
             s.pointee.avail_out = UInt32(ReadBuffers.outSize)
-            let rc = inflate(s, Z_NO_FLUSH)
+            let rc = isal_inflate(s)
             let left = Int(s.pointee.avail_in)
             let consumed = pendingCount - left
             pendingStart += consumed
             pendingCount = left
             let produced = ReadBuffers.outSize - Int(s.pointee.avail_out)
             switch rc {
-            case Z_OK, Z_BUF_ERROR:
+            case ISAL_DECOMP_OK, ISAL_END_INPUT, ISAL_OUT_OVERFLOW:
                 break
-            case Z_STREAM_END:
-                betweenMembers = true
-            case Z_NEED_DICT:
+            case ISAL_NEED_DICT:
                 throw gzipError("needs a preset dictionary")
-            case Z_MEM_ERROR:
-                throw gzipError("out of memory")
             default:
-                let msg = s.pointee.msg.map { String(cString: $0) } ?? "inflate error \(rc)"
-                throw gzipError(msg)
+                throw gzipError(Self.inflateErrorText(rc))
             }
+            let memberEnded = s.pointee.block_state == ISAL_BLOCK_FINISH
+            if memberEnded { betweenMembers = true }
             if produced > 0 {
                 contentBytes += Int64(produced)
                 if contentBytes > maxContentBytes {
@@ -194,16 +196,31 @@ final class GzipByteSource {
                 if hashing { contentHash.update(bufferPointer: chunk) }
                 return chunk
             }
-            if rc != Z_STREAM_END && pendingCount == 0 && eof {
+            if !memberEnded && pendingCount == 0 && eof {
                 throw gzipError("truncated")
             }
-            if consumed == 0 && pendingCount > 0 && rc != Z_STREAM_END {
+            if consumed == 0 && pendingCount > 0 && !memberEnded {
                 throw gzipError("inflate made no progress")  // defensive: never loop forever
             }
         }
     }
 
-    /// The compressed offset zlib has reached: bytes read minus bytes not yet consumed.
+    static let notAMember = "incorrect header check: what follows a gzip member is not another member"
+
+    /// ISA-L's error codes in words (zlib's messages said much the same).
+    private static func inflateErrorText(_ rc: Int32) -> String {
+        switch rc {
+        case ISAL_INVALID_BLOCK: return "invalid deflate block"
+        case ISAL_INVALID_SYMBOL: return "invalid deflate symbol"
+        case ISAL_INVALID_LOOKBACK: return "invalid distance too far back"
+        case ISAL_INVALID_WRAPPER: return "invalid gzip header"
+        case ISAL_UNSUPPORTED_METHOD: return "unknown compression method"
+        case ISAL_INCORRECT_CHECKSUM: return "incorrect data check (CRC-32 or length)"
+        default: return "inflate error \(rc)"
+        }
+    }
+
+    /// The compressed offset inflate has reached: bytes read minus bytes not yet consumed.
     private func gzipError(_ reason: String) -> InputError {
         .gzip(file: file, compressedOffset: fileBytes - Int64(pendingCount), reason: reason)
     }
