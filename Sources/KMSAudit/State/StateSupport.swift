@@ -75,7 +75,9 @@ enum StateTime {
         guard let s = value as? String, !s.isEmpty else { return nil }
         // A 24-hour clock with a needless AM/PM ("Apr 12, 2021 18:58:30 PM", KMS's own docs):
         // drop the marker, which TimeFormats would otherwise apply to hour 18.
-        if let r = s.range(of: #"\b(1[3-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [AP]M$"#, options: .regularExpression) {
+        // (The regular expression only for text ending in a marker: it cost 20 us a call.)
+        if s.hasSuffix(" AM") || s.hasSuffix(" PM"),
+           let r = s.range(of: #"\b(1[3-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [AP]M$"#, options: .regularExpression) {
             let bare = String(s[..<r.upperBound].dropLast(3))
             if let d = TimeFormats.parseAWSConsoleTime(bare) { return TimeFormats.canonical(d) }
         }
