@@ -56,10 +56,11 @@ FILES=$(find "$TRAIL/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' | wc -l)
 echo "trail: $FILES log files, $RECORDS records, $(du -sh "$TRAIL/AWSLogs" | cut -f1) compressed"
 
 declare -A WALL RSS
-measure() {  # name, command...
+measure() {  # name, command...   (ALLOW=N: exit statuses up to N are success, as check's 1)
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$OUT/time.$name" "$@" >"$OUT/out.$name" 2>"$OUT/err.$name" || {
-    echo "$name failed:"; tail -5 "$OUT/err.$name"; }
+  local status=0
+  /usr/bin/time -f "%e %M" -o "$OUT/time.$name" "$@" >"$OUT/out.$name" 2>"$OUT/err.$name" || status=$?
+  if [ "$status" -gt "${ALLOW:-0}" ]; then echo "$name failed (exit $status):"; tail -5 "$OUT/err.$name"; fi
   read -r WALL[$name] RSS[$name] < <(tail -1 "$OUT/time.$name")
   printf "%-28s %8.1f s  %10.0f records/s  %7.0f MB peak RSS\n" "$name" "${WALL[$name]}" \
     "$(echo "$RECORDS / ${WALL[$name]}" | bc -l)" "$(echo "${RSS[$name]} / 1024" | bc -l)"
@@ -73,7 +74,8 @@ measure zcat-floor sh "$PEERS/zcat_floor.sh" "$TRAIL"
 rm -f "$OUT"/k.sqlite*
 measure kmsaudit-ingest "$BIN" ingest "$TRAIL" --db "$OUT/k.sqlite" --quiet --threads 2
 measure kmsaudit-ingest-again "$BIN" ingest "$TRAIL" --db "$OUT/k.sqlite" --quiet --threads 2
-measure kmsaudit-check "$BIN" check --db "$OUT/k.sqlite" --fail-on critical
+# Exit 1 = findings at or above --fail-on: the sample trail plants critical ones on purpose.
+ALLOW=1 measure kmsaudit-check "$BIN" check --db "$OUT/k.sqlite" --fail-on critical
 rm -f "$OUT"/n.sqlite*
 measure kmsaudit-ingest-nohash "$BIN" ingest "$TRAIL" --db "$OUT/n.sqlite" --quiet --threads 2 --no-hashing
 rm -f "$OUT"/p.sqlite*
