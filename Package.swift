@@ -21,10 +21,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Intel ISA-L from the system (libisal-dev): streaming inflate of CloudTrail's gzip files.
         .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
+        // sqlite3_config (variadic, so not callable from Swift): process-wide SQLite settings.
+        .target(name: "CSQLiteSetup", path: "Sources/CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "KMSAudit",
             dependencies: [
                 "CZlib",
+                "CSQLiteSetup",
                 "CISAL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
