@@ -275,7 +275,9 @@ extension StateBuild {
             b AS (SELECT a.*, substr(r1, instr(r1, ':') + 1) AS r2 FROM a),
             d AS (SELECT b.*, substr(r2, instr(r2, ':') + 1) AS r3 FROM b),
             f AS (SELECT d.*, substr(r3, 1, instr(r3, ':') - 1) AS arn_region, substr(r3, instr(r3, ':') + 1) AS r4 FROM d),
-            p AS (
+            -- MATERIALIZED: flattened, each alias part re-ran the substr/instr chain above it at
+            -- every use (0.21 -> 0.13 s for 18k events).
+            p AS MATERIALIZED (
                 SELECT f.id, f.event_id, f.event_time, f.key_ref,
                        CASE WHEN f.key_ref GLOB 'alias/*' THEN f.key_ref
                             WHEN f.r1 IS NOT NULL THEN substr(f.r4, instr(f.r4, ':') + 1) END AS alias_name,
