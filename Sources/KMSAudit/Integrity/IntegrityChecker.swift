@@ -650,16 +650,17 @@ private struct Checker {
                 """, arguments: [TimeFormats.canonical(Date()), windowText.start, windowText.end,
                                  publicKeys != nil, signaturesGiven])
             summary.runID = db.lastInsertedRowID
-            let statement = try db.makeStatement(sql: """
+            // A row per log file: through the C API (GRDB's argument boxing was half the time).
+            let statement = try SQLiteStatement(db, """
                 INSERT INTO integrity_results (run_id, subject, aspect, kind, status, object_key, file_id, digest_id,
                     account, region, trail, hour, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """)
             for r in kept {
                 var detail = r.detail
                 if !r.reason.isEmpty { detail["message"] = r.reason }
-                try statement.execute(arguments: [summary.runID, r.subject, r.aspect, r.kind, r.status, r.objectKey,
-                                                  r.fileID, r.digestID, r.account, r.region, r.trail, r.hour,
-                                                  Self.json(detail)])
+                statement.bind([summary.runID, r.subject, r.aspect, r.kind, r.status, r.objectKey,
+                                r.fileID, r.digestID, r.account, r.region, r.trail, r.hour, Self.json(detail)])
+                try statement.run()
             }
             try db.execute(sql: """
                 UPDATE integrity_runs SET finished_at = ?, log_files = ?, digests = ?, verified = ?,
