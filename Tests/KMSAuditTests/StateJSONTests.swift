@@ -33,6 +33,36 @@ import Testing
         #expect(compared > 100)
     }
 
+    /// `JSONFields` (RDS and Backup payloads, converted lazily) answers every accessor as the
+    /// dictionary does, for every member of every real payload, and one level down.
+    @Test func fieldsAnswerLikeTheDictionaryOnEveryRealPayload() throws {
+        let folder = TestSupport.fixture("ingest")
+        var compared = 0
+        func same(_ dictionary: [String: Any]?, _ fields: JSONFields?, _ context: String, depth: Int = 0) throws {
+            for key in (dictionary ?? [:]).keys.sorted() + ["absent-member"] {
+                #expect(StateJSON.string(dictionary, key) == StateJSON.string(fields, key), "\(context) \(key)")
+                #expect(StateJSON.bool(dictionary, key) == StateJSON.bool(fields, key), "\(context) \(key)")
+                #expect(StateJSON.int(dictionary, key) == StateJSON.int(fields, key), "\(context) \(key)")
+                #expect(try canonical(dictionary?[key]) == canonical(fields?[key]), "\(context) \(key)")
+                #expect((StateJSON.dict(dictionary, key) == nil) == (StateJSON.dict(fields, key) == nil), "\(context) \(key)")
+                if depth == 0 { try same(StateJSON.dict(dictionary, key), StateJSON.dict(fields, key), "\(context).\(key)", depth: 1) }
+                compared += 1
+            }
+        }
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".json.gz") {
+            let top = try JSONSerialization.jsonObject(with: try TestSupport.gunzip(folder.appendingPathComponent(file))) as? [String: Any]
+            for record in top?["Records"] as? [[String: Any]] ?? [] {
+                for field in ["requestParameters", "responseElements"] {
+                    guard let value = record[field] as? [String: Any] else { continue }
+                    let text = String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
+                    try same(StateJSON.object(text), StateJSON.fields(text), "\(file) \(field)")
+                }
+            }
+        }
+        #expect(compared > 1000)
+        #expect(StateJSON.fields("[1]") == nil && StateJSON.fields("nope") == nil && StateJSON.fields(nil) == nil)
+    }
+
     @Test func scalarsKeepTheirTypes() throws {
         let object = try #require(StateJSON.object(#"{"n": 7, "x": 1.5, "t": true, "f": false, "s": "7", "z": null, "a": [1, "b"], "n2": -3}"#))
         #expect(StateJSON.int(object, "n") == 7)

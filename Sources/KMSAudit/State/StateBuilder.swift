@@ -85,8 +85,8 @@ struct RDSEvent {
     var principal: String?
     var invokedBy: String?
     var sourceIP: String?
-    var request: [String: Any]?
-    var response: [String: Any]?
+    var request: JSONFields?
+    var response: JSONFields?
 
     /// A create whose missing `kmsKeyId` means the account's `aws/rds` key.
     var usesDefaultRDSKeyWhenNoKeyGiven: Bool {
@@ -189,8 +189,8 @@ final class StateBuild {
                 rowID: row["id"], eventID: row["event_id"], time: row["event_time"], name: row["event_name"],
                 region: row["aws_region"], account: row["account"], principal: row["principal"],
                 invokedBy: row["invoked_by"], sourceIP: row["source_ip"],
-                request: StateJSON.object(row.stateText("request_parameters")),
-                response: StateJSON.object(row.stateText("response_elements"))))
+                request: StateJSON.fields(row.stateText("request_parameters")),
+                response: StateJSON.fields(row.stateText("response_elements"))))
         }
         return out
     }

@@ -451,7 +451,7 @@ extension StateBuild {
     }
 
     /// Fields of an RDS snapshot response (camelCase), where present.
-    private func fillSnapshot(_ s: SnapshotRecord, from resp: [String: Any]?, isCluster: Bool, region: String?, account: String?) {
+    private func fillSnapshot(_ s: SnapshotRecord, from resp: JSONFields?, isCluster: Bool, region: String?, account: String?) {
         if let id = StateJSON.string(resp, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier")?.lowercased() {
             s.resourceIdentifier = id
             // A copy's response names the original resource, which may live in another region.

@@ -22,14 +22,29 @@ enum StateJSON {
     }
 
     /// A non-empty string member.
-    static func string(_ d: [String: Any]?, _ key: String) -> String? {
-        guard let s = d?[key] as? String, !s.isEmpty else { return nil }
+    static func string(_ d: [String: Any]?, _ key: String) -> String? { string(d?[key]) }
+    /// A boolean member; also accepts `"true"`/`"false"` and 0/1.
+    static func bool(_ d: [String: Any]?, _ key: String) -> Bool? { bool(d?[key]) }
+    /// An integer member; also accepts numeric strings.
+    static func int(_ d: [String: Any]?, _ key: String) -> Int? { int(d?[key]) }
+
+    static func dict(_ d: [String: Any]?, _ key: String) -> [String: Any]? {
+        d?[key] as? [String: Any]
+    }
+
+    // The same, for RDS and Backup payloads read as `JSONFields`.
+    static func string(_ d: JSONFields?, _ key: String) -> String? { string(d?[key]) }
+    static func bool(_ d: JSONFields?, _ key: String) -> Bool? { bool(d?[key]) }
+    static func int(_ d: JSONFields?, _ key: String) -> Int? { int(d?[key]) }
+    static func dict(_ d: JSONFields?, _ key: String) -> JSONFields? { d?.object(key) }
+
+    private static func string(_ v: Any?) -> String? {
+        guard let s = v as? String, !s.isEmpty else { return nil }
         return s
     }
 
-    /// A boolean member; also accepts `"true"`/`"false"` and 0/1.
-    static func bool(_ d: [String: Any]?, _ key: String) -> Bool? {
-        guard let v = d?[key] else { return nil }
+    private static func bool(_ v: Any?) -> Bool? {
+        guard let v else { return nil }
         if let s = v as? String {
             switch s.lowercased() {
             case "true": return true
@@ -41,16 +56,40 @@ enum StateJSON {
         return nil
     }
 
-    /// An integer member; also accepts numeric strings.
-    static func int(_ d: [String: Any]?, _ key: String) -> Int? {
-        guard let v = d?[key] else { return nil }
+    private static func int(_ v: Any?) -> Int? {
+        guard let v else { return nil }
         if let s = v as? String { return Int(s) }
         if let n = v as? NSNumber { return n.intValue }
         return nil
     }
 
-    static func dict(_ d: [String: Any]?, _ key: String) -> [String: Any]? {
-        d?[key] as? [String: Any]
+    /// An object's members read where they lie in the parsed text, each converted only when
+    /// asked for. RDS responses are large (describe-style records, ~1.5 KB) and the state
+    /// builder reads a few top-level fields of each: building whole dictionaries of them was
+    /// most of the time of fetching 23,000 RDS and Backup events. Nil when the text is not a
+    /// JSON object.
+    static func fields(_ text: String?) -> JSONFields? {
+        guard var text else { return nil }
+        let tape: JSONTape? = text.withUTF8 { bytes in try? JSONTape(parsing: UnsafeRawBufferPointer(bytes)) }
+        guard let root = tape?.root, root.kind == .object else { return nil }
+        return JSONFields(root)
+    }
+}
+
+/// See `StateJSON.fields`. Values come out as `StateJSON.object` would give them.
+struct JSONFields {
+    private let value: JSONValue
+
+    init(_ value: JSONValue) { self.value = value }
+
+    /// A member as JSONSerialization would give it (`String`, `NSNumber`, `NSNull`, `[Any]`,
+    /// `[String: Any]`), nil when absent.
+    subscript(key: String) -> Any? { value[key]?.foundationValue }
+
+    /// A member that is an object, still unconverted.
+    func object(_ key: String) -> JSONFields? {
+        guard let member = value[key], member.kind == .object else { return nil }
+        return JSONFields(member)
     }
 }
 
