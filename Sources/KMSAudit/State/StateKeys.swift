@@ -195,10 +195,17 @@ extension StateBuild {
 
     /// `keys`: every key ARN seen anywhere, with creation, deletion and why it is a database key.
     func buildKeys() throws {
+        // The events' distinct keys by hopping through events_key_time, one search per key
+        // (a DISTINCT read every entry of the index: 0.04 s against under 1 ms).
         try db.execute(sql: """
             INSERT OR IGNORE INTO keys (key_arn, key_id)
+            WITH RECURSIVE event_key(a) AS (
+                SELECT min(key_arn) FROM events WHERE key_arn IS NOT NULL
+                UNION ALL
+                SELECT (SELECT min(key_arn) FROM events WHERE key_arn > event_key.a) FROM event_key WHERE event_key.a IS NOT NULL
+            )
             SELECT a, substr(a, instr(a, ':key/') + 5) FROM (
-                SELECT DISTINCT key_arn AS a FROM events WHERE key_arn IS NOT NULL
+                SELECT a FROM event_key WHERE a IS NOT NULL
                 UNION SELECT key_arn FROM event_keys WHERE key_arn IS NOT NULL
                 UNION SELECT key_arn FROM alias_history WHERE key_arn IS NOT NULL
                 UNION SELECT key_arn FROM key_policies
