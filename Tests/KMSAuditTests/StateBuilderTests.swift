@@ -121,6 +121,9 @@ import Testing
         let ingest = try Ingestor(database: s.database, options: IngestOptions(paths: [s.root.appendingPathComponent("in").path]),
                                   progress: ProgressLine(quiet: true)).run()
         #expect(ingest.filesRead == 1 && ingest.eventsStored == 2)
+        // Ingest itself brings the resolutions up to date, before any check.
+        #expect(try stored(second) == (Self.keyB, "alias"), "re-resolved by ingest")
+        #expect(try stored(after) == (nil, "unresolved"), "re-resolved by ingest")
         let firstRowID: Int64? = try s.value("SELECT id FROM events WHERE event_id = ?", [first.eventID])
         try s.rebuild()
 

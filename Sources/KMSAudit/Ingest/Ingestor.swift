@@ -44,6 +44,10 @@ public final class Ingestor {
                 work.append((file, previous))
             }
             try store(work, db: db, summary: &summary, started: started)
+            if summary.filesRead > 0 {
+                // New or re-read events: their keys, as far as aliases tell, onto the events.
+                try StateBuilder.refreshKeyResolutions(db)
+            }
             summary.seconds = Date().timeIntervalSince(started)
             try db.execute(sql: """
                 UPDATE ingest_runs SET finished_at = ?, status = ?, files_seen = ?, files_read = ?,
