@@ -60,8 +60,8 @@ public enum StateBuilder {
     }
 
     /// Ingest's last step when it stored events: aliases as of time and the key each KMS call
-    /// acts on (`alias_history`, `event_keys`) rebuilt, and the resolutions written onto the
-    /// events. `kms_events` then names every call's key right after ingest, for ad-hoc SQL, and
+    /// acts on (`alias_history`, `event_keys`) rebuilt from KMS's alias events and alias
+    /// inventory, and the resolutions written onto the events. `kms_events` then names every call's key right after ingest, for ad-hoc SQL, and
     /// `check`'s rebuild, which redoes the same, finds nothing left to rewrite. Writing them
     /// is page I/O (a 16 KiB page journaled and written per event: 0.3 s for the 9,931 of the 2M
     /// benchmark trail), better spent once while the events are new than in every `check`.
@@ -69,7 +69,10 @@ public enum StateBuilder {
         try db.inSavepoint {
             try db.execute(sql: "DELETE FROM event_keys; DELETE FROM alias_history")
             let build = StateBuild(db: db, options: StateOptions(policyNamesRDSViaService: { _ in false }))
-            try build.buildAliases(rdsEvents: try build.fetchRDSEvents(onlyAliasFields: true))
+            // From KMS's alias events and alias inventory only: what RDS responses teach about
+            // aliases is left to `check` (a trail of RDS events only would otherwise be held
+            // whole in memory here; ingest has a 150 MB budget for any input).
+            try build.buildAliases(rdsEvents: [])
             try build.buildEventKeys()
             try writeBackKeyResolutions(db)
             return .commit
@@ -179,24 +182,11 @@ final class StateBuild {
         try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
     }
 
-    /// `onlyAliasFields`: the payloads cut down to the members alias learning reads (ingest's
-    /// refresh, which must stay within ingest's memory budget: whole RDS responses of a 2M trail
-    /// held as parsed JSON were 60 MB).
-    func fetchRDSEvents(onlyAliasFields: Bool = false) throws -> [RDSEvent] {
+    func fetchRDSEvents() throws -> [RDSEvent] {
         let names = (Self.resourceEventNames + Self.snapshotEventNames).map { "'\($0)'" }.joined(separator: ",")
-        let payloads = onlyAliasFields ? """
-            json_object('kmsKeyId', json_extract(raw, '$.requestParameters.kmsKeyId'),
-                        'storageEncrypted', json_extract(raw, '$.requestParameters.storageEncrypted'),
-                        'replicationSourceIdentifier', json_extract(raw, '$.requestParameters.replicationSourceIdentifier'),
-                        'globalClusterIdentifier', json_extract(raw, '$.requestParameters.globalClusterIdentifier'),
-                        'snapshotIdentifier', json_extract(raw, '$.requestParameters.snapshotIdentifier'),
-                        'dBClusterIdentifier', json_extract(raw, '$.requestParameters.dBClusterIdentifier')) AS request_parameters,
-            json_object('kmsKeyId', json_extract(raw, '$.responseElements.kmsKeyId'),
-                        'storageEncrypted', json_extract(raw, '$.responseElements.storageEncrypted')) AS response_elements
-            """ : "request_parameters, response_elements"
         return try fetchEvents(sql: """
             SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
-                   \(payloads)
+                   request_parameters, response_elements
               FROM events
              WHERE event_name IN (\(names)) AND event_source = 'rds.amazonaws.com' AND succeeded = 1
              ORDER BY event_time, id
