@@ -11,6 +11,25 @@ import Testing
                             progress: ProgressLine(quiet: true)).run()
     }
 
+    /// The database uses a rollback journal (DESIGN: appended pages need none, WAL wrote each
+    /// page twice); one left in WAL mode by an earlier version is switched over on open.
+    @Test func rollbackJournalAlsoForADatabaseThatWasWAL() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let fresh = try AuditDatabase(path: dir.appendingPathComponent("fresh.sqlite").path)
+        #expect(try fresh.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "truncate")
+
+        let oldPath = dir.appendingPathComponent("old.sqlite").path
+        do {
+            var config = Configuration()
+            config.journalMode = .wal
+            let old = try DatabaseQueue(path: oldPath, configuration: config)
+            #expect(try old.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+            try old.close()
+        }
+        let reopened = try AuditDatabase(path: oldPath)
+        #expect(try reopened.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "truncate")
+    }
+
     @Test func realSamplesLandWithEveryStoredEventOnce() throws {
         let dir = try TestSupport.temporaryDirectory()
         let files = try TestSupport.realSampleTree(in: dir)

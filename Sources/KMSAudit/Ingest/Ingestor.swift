@@ -93,8 +93,7 @@ public final class Ingestor {
             group.wait()
         }
 
-        let writeback = BackgroundWriteback(paths: [database.path, database.path + "-journal"])
-        writeback.start()
+        let writeback = database.startBackgroundWriteback()
         defer { writeback.finish() }
 
         let writer = try EventWriter(db)

@@ -88,8 +88,7 @@ public enum CheckRunner {
         try database.mapForReading()
         // The state rebuild rewrites scattered event rows (alias resolutions): their pages reach
         // the disk while the evaluations run, not all in the final commit's fsync.
-        let writeback = BackgroundWriteback(paths: [database.path, database.path + "-journal"])
-        writeback.start()
+        let writeback = database.startBackgroundWriteback()
         defer { writeback.finish() }
         try database.queue.write { db in
             let window = try auditWindow(db, options)

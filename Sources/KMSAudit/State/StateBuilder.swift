@@ -182,7 +182,7 @@ final class StateBuild {
         try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
     }
 
-    func fetchRDSEvents() throws -> [RDSEvent] {
+    private func fetchRDSEvents() throws -> [RDSEvent] {
         let names = (Self.resourceEventNames + Self.snapshotEventNames).map { "'\($0)'" }.joined(separator: ",")
         return try fetchEvents(sql: """
             SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,

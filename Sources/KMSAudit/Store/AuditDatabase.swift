@@ -68,6 +68,14 @@ public final class AuditDatabase {
         try queue.inDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
     }
 
+    /// Kernel writeback of the database and its journal started while a long write runs (see
+    /// `BackgroundWriteback`); call `finish()` on it when the write is done.
+    func startBackgroundWriteback() -> BackgroundWriteback {
+        let writeback = BackgroundWriteback(paths: [path, path + "-journal"])
+        writeback.start()
+        return writeback
+    }
+
     /// For finding what to speed up: `KMSAUDIT_TRACE_SQL=0.05` prints each statement that took
     /// longer than 0.05 s (with its duration) to stderr.
     private static func traceSlowStatements(_ db: Database, slowerThan limit: Double) {

@@ -110,7 +110,9 @@ struct ByteBuffer: ~Copyable {
 }
 
 /// Dense ids (0, 1, 2, ... in order of first sight) for byte strings, found without allocating:
-/// open addressing over an arena of the distinct strings.
+/// open addressing over an arena of the distinct strings. A `[[UInt8]: EventShape]` keyed by a
+/// reused buffer was tried in its place: key-use evaluation 0.41 -> 0.60 s on the 2M database
+/// (SipHash over ~150-byte keys, 266,000 times).
 struct ByteInterner {
     private var arena: [UInt8] = []
     private var entries: [(start: Int, count: Int, hash: Int)] = []
