@@ -7,7 +7,7 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Ingest (incremental), check and write the reports: the nightly job.",
         discussion: """
-            Writes kmsaudit-YYYY-MM-DD.html, .csv, -evidence.csv and .json into --report-dir and refreshes \
+            Writes kmsaudit-YYYY-MM-DD.html, .csv, -evidence.csv, -databases.csv and .json into --report-dir and refreshes \
             latest.*. Quiet on stdout except one summary line; a progress line on a terminal only.
             Exit status: 0 no finding at or above --fail-on, 1 some, 2 usage, config or database error \
             (including: another run holds the lock for longer than --wait), 3 some input files failed \

@@ -8,9 +8,9 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write the report of a check run as HTML, CSV or JSON.",
         discussion: """
             Reports the latest `check` run unless --run names another. html and json write one \
-            file (--out), or stdout without --out. csv writes findings.csv and evidence.csv: into \
-            --out when it is a directory (or ends with /), else next to --out as \
-            NAME-findings.csv and NAME-evidence.csv (NAME = --out without .csv), else into the \
+            file (--out), or stdout without --out. csv writes findings.csv, evidence.csv and \
+            databases.csv: into --out when it is a directory (or ends with /), else next to --out as \
+            NAME-findings.csv, NAME-evidence.csv and NAME-databases.csv (NAME = --out without .csv), else into the \
             current directory. The database is opened read-only.
             Exit status: 0 written, 2 usage or database error, or no such run.
             """
@@ -48,13 +48,15 @@ struct ReportCommand: ParsableCommand {
                 case .html: try emit(try HTMLReport.render(model))
                 case .json: try emit(try JSONReport.render(model))
                 case .csv:
-                    let (findings, evidence) = csvPaths()
+                    let (findings, evidence, databases) = csvPaths()
                     try FileManager.default.createDirectory(at: findings.deletingLastPathComponent(),
                                                             withIntermediateDirectories: true)
                     try CSVReport.writeFindings(model, to: findings)
                     try CSVReport.writeEvidence(model, db: conn, to: evidence)
+                    try CSVReport.writeDatabases(model, to: databases)
                     print(findings.path)
                     print(evidence.path)
+                    print(databases.path)
                 }
             }
         } catch let error as ReportError {
@@ -77,20 +79,23 @@ struct ReportCommand: ParsableCommand {
         print(url.path)
     }
 
-    /// Where findings.csv and evidence.csv go (see the discussion above).
-    func csvPaths() -> (URL, URL) {
+    /// Where findings.csv, evidence.csv and databases.csv go (see the discussion above).
+    func csvPaths() -> (URL, URL, URL) {
         guard let out else {
             let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            return (here.appendingPathComponent("findings.csv"), here.appendingPathComponent("evidence.csv"))
+            return (here.appendingPathComponent("findings.csv"), here.appendingPathComponent("evidence.csv"),
+                    here.appendingPathComponent("databases.csv"))
         }
         var isDirectory: ObjCBool = false
         if out.hasSuffix("/") || (FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && isDirectory.boolValue) {
             let dir = URL(fileURLWithPath: out, isDirectory: true)
-            return (dir.appendingPathComponent("findings.csv"), dir.appendingPathComponent("evidence.csv"))
+            return (dir.appendingPathComponent("findings.csv"), dir.appendingPathComponent("evidence.csv"),
+                    dir.appendingPathComponent("databases.csv"))
         }
         let url = URL(fileURLWithPath: out)
         let stem = url.pathExtension.lowercased() == "csv" ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent
         let dir = url.deletingLastPathComponent()
-        return (dir.appendingPathComponent("\(stem)-findings.csv"), dir.appendingPathComponent("\(stem)-evidence.csv"))
+        return (dir.appendingPathComponent("\(stem)-findings.csv"), dir.appendingPathComponent("\(stem)-evidence.csv"),
+                dir.appendingPathComponent("\(stem)-databases.csv"))
     }
 }

@@ -42,7 +42,7 @@ public enum AuditJob {
         return Result(ingest: ingest, check: check, reports: reports)
     }
 
-    /// `kmsaudit-YYYY-MM-DD.{html,csv,json}` (and `-evidence.csv`) plus `latest.*` copies.
+    /// `kmsaudit-YYYY-MM-DD.{html,csv,json}` (and `-evidence.csv`, `-databases.csv`) plus `latest.*` copies.
     static func writeReports(_ database: AuditDatabase, runID: Int64, directory: String, date: Date) throws -> [String] {
         let dir = URL(fileURLWithPath: directory, isDirectory: true)
         do {
@@ -60,11 +60,13 @@ public enum AuditJob {
                 ("json", Data(try JSONReport.render(model).utf8)),
             ]
             let evidence = Data(try CSVReport.evidence(model, db: db).utf8)
+            let databases = Data(try CSVReport.databases(model).utf8)
             for name in [stamp, "latest"] {
                 for (ext, data) in outputs {
                     written.append(try write(data, to: dir.appendingPathComponent("\(name).\(ext)")))
                 }
                 written.append(try write(evidence, to: dir.appendingPathComponent("\(name)-evidence.csv")))
+                written.append(try write(databases, to: dir.appendingPathComponent("\(name)-databases.csv")))
             }
         }
         return written

@@ -112,7 +112,7 @@ public enum CSVReport {
 /// CSVWriter writes one byte per stream call, which on a file stream is one system call per
 /// byte; an in-memory stream flushed every few hundred rows keeps that cheap. Each batch gets a
 /// fresh writer, and every row is followed by CRLF (CSVWriter puts none after the last row).
-private final class CSVTable {
+final class CSVTable {
     private let sink: (Data) throws -> Void
     private var stream: OutputStream
     private var writer: CSVWriter

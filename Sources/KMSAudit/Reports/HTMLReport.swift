@@ -28,6 +28,7 @@ public enum HTMLReport {
             ("chart", PackageResources.chart_svg_mustache),
             ("card", PackageResources.finding_card_html_mustache),
             ("evidence", PackageResources.evidence_html_mustache),
+            ("databases", PackageResources.databases_html_mustache),
         ]
         var library = MustacheLibrary()
         for (name, bytes) in sources {

@@ -16,6 +16,7 @@ struct HTMLView {
     var policyUnknown: HTMLPolicyUnknownView
     var coverage: HTMLCoverageView
     var summary: HTMLSummaryView
+    var databases: HTMLDatabasesView
     var severityChart: SVGChart
     var ruleChart: SVGChart
     var ruleSections: [HTMLRuleSectionView]
@@ -36,6 +37,7 @@ struct HTMLView {
         policyUnknown = HTMLPolicyUnknownView(keys: model.policyUnknownKeys)
         coverage = HTMLCoverageView(gaps: model.coverageGaps)
         summary = HTMLSummaryView(model)
+        databases = HTMLDatabasesView(model.databases, findings: model.findings)
         let active = model.activeFindings
         severityChart = .bySeverity(active)
         ruleChart = .byRule(active, ruleIDs: model.ruleIDs)
@@ -599,7 +601,7 @@ extension HTMLView {
 }
 
 /// An id attribute value: a prefix and the text reduced to letters, digits and dashes.
-private func htmlAnchor(_ prefix: String, _ text: String) -> String {
+func htmlAnchor(_ prefix: String, _ text: String) -> String {
     let safe = text.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? String($0) : "-" }.joined()
     return prefix + "-" + safe
 }

@@ -54,6 +54,7 @@ public enum JSONReport {
             Member("summary", summary(model)),
             Member("notes", .array(model.notes.map(ReportJSON.string))),
             Member("findings", .array(model.findings.map { finding($0, limit: model.eventLimit) })),
+            Member("databases", model.databases.map { .array($0.map(databaseJSON)) } ?? .null),
         ])
     }
 

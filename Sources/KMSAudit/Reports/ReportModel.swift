@@ -30,6 +30,8 @@ public struct ReportModel: Sendable {
     public var eventLimit: Int?
     /// Problems reading optional tables, said in the report rather than hidden.
     public var notes: [String]
+    /// The Databases section (DatabaseOverview.swift); nil when not computed (no state yet).
+    public var databases: [DatabaseOverview]? = nil
 
     public var activeFindings: [Finding] { findings.filter { !$0.suppressed } }
     public var suppressedFindings: [Finding] { findings.filter { $0.suppressed } }
@@ -243,7 +245,7 @@ extension ReportModel {
 
         var notes: [String] = []
         let integrity = loadIntegrity(db, notes: &notes)
-        return ReportModel(
+        var model = ReportModel(
             generatedAt: TimeFormats.canonical(Date()),
             generatorVersion: KMSAuditVersion.current,
             run: run,
@@ -256,6 +258,8 @@ extension ReportModel {
             resolvedSincePrevious: try previous.map { try loadResolved(db, runID: run.id, previousID: $0) } ?? [],
             eventLimit: eventLimit,
             notes: notes)
+        model.databases = loadDatabases(db, windowEnd: run.windowEnd, findings: model.findings, notes: &model.notes)
+        return model
     }
 
     /// Convenience for callers holding an `AuditDatabase`.

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+/// The report's Databases section: one row per DB resource alive at the run's window end (a
+/// cluster with its member instances, or an instance outside a cluster), its key, who controls
+/// that key, every recovery path with the key protecting it, whether any path survives the loss
+/// of the database's key, and the run's findings that concern it.
+///
+/// Read from the `database_overview` view (migration `v12-databases-view`, docs/SCHEMA.md) in one
+/// query for all rows; the findings are matched in memory against the model's own findings.
+public struct DatabaseOverview: Sendable, Equatable {
+    public var arn: String
+    public var identifier: String
+    /// `cluster` or `instance`.
+    public var kind: String
+    public var engine: String?
+    public var account: String?
+    public var region: String?
+    /// `yes`, `no`, or `unknown` (no record settles it).
+    public var encrypted: String
+    /// The key's ARN; nil when not encrypted or the reference did not resolve (see `keyRef`).
+    public var keyARN: String?
+    /// The key as the records wrote it (`kmsKeyId`), e.g. an alias that never resolved.
+    public var keyRef: String?
+    public var keyAlias: String?
+    public var keyAccount: String?
+    /// `own-account`, `other-account`, `aws-managed` or `unknown`; nil when not encrypted.
+    public var keyController: String?
+    public var backupRetentionPeriod: Int?
+    /// ARNs of the cluster's member instances alive at the window end.
+    public var members: [String]
+    /// Paths alive at the window end.
+    public var recoveryPaths: [RecoveryPath]
+    /// True when some recovery path is under another key than the database's; nil when the
+    /// database is not (known to be) encrypted, so there is no key to lose.
+    public var survivesKeyLoss: Bool?
+    /// The run's findings about it: by resource (itself or a member), and key-level findings
+    /// (no resource) on its key.
+    public var findings: [FindingReference]
+
+    public struct RecoveryPath: Sendable, Equatable {
+        /// `automated-backups`, `snapshot`, `final-snapshot`, `aws-backup`, `copy` or `read-replica`.
+        public var kind: String
+        /// The snapshot's or replica's ARN (else identifier); the database's identifier for
+        /// automated backups.
+        public var name: String
+        public var keyARN: String?
+        public var region: String?
+        public var account: String?
+        public var retentionDays: Int?
+        public var createdAt: String?
+        /// Under another key than the database's: it survives the loss of that key.
+        public var independent: Bool
+    }
+
+    public struct FindingReference: Sendable, Equatable {
+        public var ruleID: String
+        public var category: String?
+        public var severity: Severity
+        public var fingerprint: String
+    }
+
+    /// The answer to "if this key were gone tomorrow, what would we lose?" in one phrase.
+    public var keyLossVerdict: String {
+        switch (encrypted, survivesKeyLoss) {
+        case ("no", _): return "not encrypted: no key to lose"
+        case (_, true?): return "survives: a recovery path is under another key"
+        case (_, false?): return recoveryPaths.isEmpty ? "lost: no recovery path at all"
+                                                         : "lost: every recovery path is under the same key"
+        default: return "unknown: encryption not known"
+        }
+    }
+}
+
+extension ReportModel {
+    /// Loads the Databases section: nil when the database has no derived state yet (no check
+    /// ran since migration v12), which the report shows as "not computed".
+    static func loadDatabases(_ db: Database, windowEnd: String?, findings: [Finding],
+                              notes: inout [String]) -> [DatabaseOverview]? {
+        do {
+            guard try relationExists(db, "database_overview"),
+                  try Int.fetchOne(db, sql: "SELECT count(*) FROM state_builds") ?? 0 > 0 else { return nil }
+            // Alive at the window's end (docs/rules/DECISIONS.md #30, #33): created by then, not
+            // deleted by then. An open window ends after everything ingested.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM database_overview
+                WHERE (?1 IS NULL AND deleted_at IS NULL)
+                   OR (?1 IS NOT NULL AND (created_at IS NULL OR created_at <= ?1) AND (deleted_at IS NULL OR deleted_at > ?1))
+                ORDER BY account, region, kind, arn, db_resource_id
+                """, arguments: [windowEnd])
+            return rows.map { overview($0, windowEnd: windowEnd, findings: findings) }
+        } catch {
+            notes.append("the Databases section could not be read: \(error)")
+            return nil
+        }
+    }
+
+    private static func overview(_ row: Row, windowEnd: String?, findings: [Finding]) -> DatabaseOverview {
+        func alive(_ item: [String: Any]) -> Bool {
+            let created = item["created_at"] as? String, deleted = item["deleted_at"] as? String
+            guard let end = windowEnd else { return deleted == nil }
+            return (created == nil || created! <= end) && (deleted == nil || deleted! > end)
+        }
+        let members = jsonObjects(row["members"]).filter(alive).compactMap { $0["arn"] as? String }.sorted()
+        let paths = jsonObjects(row["recovery_paths"]).filter(alive).map { p in
+            DatabaseOverview.RecoveryPath(
+                kind: p["kind"] as? String ?? "snapshot", name: p["name"] as? String ?? "",
+                keyARN: p["key_arn"] as? String, region: p["region"] as? String, account: p["account"] as? String,
+                retentionDays: (p["retention_days"] as? NSNumber)?.intValue, createdAt: p["created_at"] as? String,
+                independent: (p["independent"] as? NSNumber)?.boolValue ?? false)
+        }.sorted { ($0.kind, $0.createdAt ?? "", $0.name) < ($1.kind, $1.createdAt ?? "", $1.name) }
+        let arn: String = row["arn"]
+        let encrypted: String = row["encrypted"]
+        let keyARN: String? = row["key_arn"]
+        let subjects = Set([arn] + members)
+        let related = findings.filter { f in
+            if let resource = f.resource {
+                // KMS-004 lists every exposed resource, comma-separated.
+                return resource.split(separator: ",").contains { subjects.contains($0.trimmingCharacters(in: .whitespaces)) }
+            }
+            return keyARN != nil && f.keyARN == keyARN && f.ruleID.hasPrefix("KMS-")
+        }
+        return DatabaseOverview(
+            arn: arn, identifier: row["identifier"], kind: row["kind"], engine: row["engine"],
+            account: row["account"], region: row["region"], encrypted: encrypted,
+            keyARN: keyARN, keyRef: row["key_ref"], keyAlias: row["key_alias"], keyAccount: row["key_account"],
+            keyController: row["key_controller"], backupRetentionPeriod: row["backup_retention_period"],
+            members: members, recoveryPaths: paths,
+            survivesKeyLoss: encrypted == "yes" ? paths.contains(where: \.independent) : nil,
+            findings: related.map {
+                DatabaseOverview.FindingReference(ruleID: $0.ruleID, category: $0.category, severity: $0.severity,
+                                                  fingerprint: $0.fingerprint)
+            })
+    }
+
+    /// A JSON array of objects as Foundation values (the view's own output, never log text
+    /// rendered as markup).
+    private static func jsonObjects(_ text: String?) -> [[String: Any]] {
+        guard let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else { return [] }
+        return (value as? [Any] ?? []).compactMap { $0 as? [String: Any] }
+    }
+}
