@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KMSAudit
 
-/// Expected values come from IAM/KMS semantics and RULES.md, not from running the evaluator.
+/// Expected values come from IAM/KMS semantics and docs/rules/, not from running the evaluator.
 private let acct = "123456789012"
 private let keyArn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 private let neptuneRole = "arn:aws:iam::123456789012:role/NeptuneFullAccess"
@@ -421,7 +421,7 @@ private func rolePolicy(actions: String = #""kms:*""#, condition: String, effect
     }
 }
 
-// MARK: - Not evaluable (decision 6)
+// MARK: - Not evaluable (docs/rules/DECISIONS.md #6)
 
 @Suite struct PolicyNotEvaluableTests {
     let namedAllow = #"{"Sid":"Named","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/NeptuneFullAccess"},"Action":"kms:Decrypt","Resource":"*"}"#

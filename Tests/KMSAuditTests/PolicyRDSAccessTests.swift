@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KMSAudit
 
-/// KMS-004's question (RULES.md decision 9): which required actions does a new policy take
+/// KMS-004's question (docs/rules/DECISIONS.md #9): which required actions does a new policy take
 /// away from the principals that use the key through RDS?
 @Suite struct PolicyRDSAccessTests {
     let role = "arn:aws:iam::123456789012:role/NeptuneFullAccess"

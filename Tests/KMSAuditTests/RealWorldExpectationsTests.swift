@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import KMSAudit
 
-/// The real CloudTrail samples (copied from ../shared/realworld/_wrapped into Fixtures/ingest)
+/// The real CloudTrail samples (real public samples, one batch per upstream repository, in Fixtures/ingest)
 /// ingest without error and give, file by file, the findings a person reading them expects.
 @Suite struct RealWorldExpectationsTests {
     /// What a reader expects of each sample file, and why.

@@ -117,7 +117,8 @@ import Testing
         let doc = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../docs/REPORTS.md"), encoding: .utf8)
         for (heading, columns) in [("### `findings.csv`", CSVReport.findingsColumns),
-                                   ("### `evidence.csv`", CSVReport.evidenceColumns)] {
+                                   ("### `evidence.csv`", CSVReport.evidenceColumns),
+                                   ("### `databases.csv`", CSVReport.databasesColumns)] {
             let section = try #require(doc.range(of: heading), "no section \(heading)")
             let positions = columns.map { doc.range(of: "| `\($0)` |", range: section.upperBound..<doc.endIndex)?.lowerBound }
             #expect(!positions.contains(nil), "undocumented: \(zip(columns, positions).filter { $0.1 == nil }.map(\.0))")

@@ -98,7 +98,7 @@ import Testing
             case .object(let members):
                 for m in members {
                     names.insert(m.key)
-                    // Evidence objects are the rules' own: documented in docs/RULES.md, not here.
+                    // Evidence objects are the rules' own: documented on each rule's page in docs/rules/, not here.
                     if m.key != "evidence" && m.key != "encryption_context" { collect(m.value, evidence: false) }
                 }
             case .array(let items): items.forEach { collect($0, evidence: evidence) }

@@ -66,7 +66,7 @@ import Testing
         #expect(extra.isEmpty, "unexpected: \(extra.sorted { $0.description < $1.description })")
         #expect(result.expected.count >= 19)
 
-        // Every category and severity RULES.md defines is planted and found.
+        // Every category and severity docs/rules/ defines is planted and found.
         let combos = Set(result.found.map { "\($0.rule) \($0.category) \($0.severity)" })
         for combo in ["KMS-001 succeeded high", "KMS-001 denied low", "KMS-002 cross-account critical",
                       "KMS-002 policy-drift critical", "KMS-002 root-user high", "KMS-002 root-delegation medium",

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import KMSAudit
 
-/// StateBuilder over real records (Fixtures/state, copied from shared/realworld), ingested through
+/// StateBuilder over real records (Fixtures/state: real public CloudTrail samples, see its README), ingested through
 /// the real Ingestor into a real SQLite file. Where a story needs another time, id, key or name,
 /// the edit is written here, next to the assertion that depends on it.
 @Suite struct StateBuilderTests {
@@ -263,7 +263,7 @@ import Testing
         #expect(g2.s("ended_event_id") == retire.eventID, "RetireGrant's grant id is in additionalEventData")
         #expect(g2.s("ended_principal") == "arn:aws:iam::111122223333:user/Alice")
 
-        // The via-RDS CreateGrant makes keyA a database key (RULES.md Terms "Database key").
+        // The via-RDS CreateGrant makes keyA a database key (docs/rules/README.md Terms "Database key").
         let key = try s.row("SELECT * FROM keys WHERE key_arn = ?", [Self.keyA])
         #expect(StateScenario.json(key["database_key_reasons"]) as? [String] == ["used-via-rds"])
         #expect(key.i("policy_known") == 0)
@@ -331,7 +331,7 @@ import Testing
         let cluster = try Real.record("sumologic-documentation/rds.sample-cloudtrail-log-message.json")
             .with(["requestParameters.engine": "neptune", "responseElements.engine": "neptune"])
         // A member instance whose response names neither encryption nor key nor retention: it
-        // takes them from its cluster (RULES.md Decision 10).
+        // takes them from its cluster (docs/rules/DECISIONS.md #10).
         let member = try Self.instance("neptune-instance-1", at: "2018-10-28T09:10:00Z", [
             "requestParameters.engine": "neptune", "responseElements.engine": "neptune",
             "requestParameters.dBClusterIdentifier": "auroramysql57dbcluster02-cluster",
@@ -469,11 +469,11 @@ import Testing
             "responseElements.dBSnapshotArn": "arn:aws:rds:us-east-1:123456789012:snapshot:prod-backup-2024",
             "responseElements.encrypted": true,
         ])
-        // The real cross-region copy of prod-backup-2024 under another key (Decision 16: that key
+        // The real cross-region copy of prod-backup-2024 under another key (docs/rules/DECISIONS.md #16: that key
         // protects only a copy, so it is no database key).
         let copy = try Real.panther("aws_rds_snapshot_copied_cross_region.tests.json", "Snapshot Copied Cross-Region")
         let copyFailed = try Real.panther("aws_rds_snapshot_copied_cross_region.tests.json", "Copy Failed")
-        // A snapshot call made by AWS Backup (Decision 11).
+        // A snapshot call made by AWS Backup (docs/rules/DECISIONS.md #11).
         let byBackup = try Real.panther("aws_rds_manual_snapshot_created.tests.json", "Manual Snapshot Created").with([
             "eventID": "state-snap-by-backup", "eventTime": "2024-01-11T00:00:00Z", "awsRegion": "us-east-1",
             "userIdentity.invokedBy": "backup.amazonaws.com",
@@ -532,7 +532,7 @@ import Testing
         #expect(try s.value("SELECT count(*) FROM snapshots WHERE identifier = 'prod-backup-copy'") == 0 as Int)
 
         let copyOnly = try s.row("SELECT * FROM keys WHERE key_arn = ?", [copyKey])
-        #expect(copyOnly.i("is_database_key") == 0, "a key protecting only a snapshot copy (Decision 16)")
+        #expect(copyOnly.i("is_database_key") == 0, "a key protecting only a snapshot copy (docs/rules/DECISIONS.md #16)")
         #expect(try s.value("SELECT is_database_key FROM keys WHERE key_arn = ?", [prodKey]) == 1 as Int)
     }
 
@@ -580,7 +580,7 @@ import Testing
 
     // MARK: - All real samples
 
-    /// Every real sample of shared/realworld (as the ingest tests use them), ingested as they are:
+    /// Every real public CloudTrail sample of Fixtures/ingest (as the ingest tests use them), ingested as they are:
     /// the rebuild copes with all their shapes, and the facts a reader sees in them come out.
     @Test func allRealSamplesAsTheyAre() throws {
         let root = try TestSupport.temporaryDirectory()
@@ -725,7 +725,7 @@ extension Row {
 
 /// A real CloudTrail record from Fixtures/state, parsed with Foundation, to be edited where a
 /// test's story needs another time, id or key (the edits are in the tests, the files are as
-/// copied from shared/realworld).
+/// real public samples, see Fixtures/state/README.md).
 struct Real {
     var json: [String: Any]
 

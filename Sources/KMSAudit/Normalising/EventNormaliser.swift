@@ -41,7 +41,7 @@ public enum EventNormaliser {
             recordIndex: index)
     }
 
-    /// RULES.md "Via RDS": invoked by RDS, or the RDS service itself.
+    /// docs/rules/README.md "Via RDS": invoked by RDS, or the RDS service itself.
     static func isViaRDS(type: String?, invokedBy: String?, sourceIP: String?) -> Bool {
         if ServiceNames.isRDS(invokedBy) { return true }
         return type == "AWSService" && ServiceNames.isRDS(sourceIP)

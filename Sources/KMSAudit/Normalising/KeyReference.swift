@@ -1,4 +1,4 @@
-/// Which KMS key a record acts on, as far as the record alone tells (RULES.md "Key").
+/// Which KMS key a record acts on, as far as the record alone tells (docs/rules/README.md "Key").
 enum KeyReference {
     /// Returns the key as written and, when the record determines it, the key ARN.
     static func resolve(_ record: JSONValue, region: String?, account: String?) -> (ref: String?, arn: String?) {

@@ -1,4 +1,4 @@
-/// One stored event: the normalised columns RULES.md's "Terms" define. Built in the decoding
+/// One stored event: the normalised columns docs/rules/README.md "Terms" define. Built in the decoding
 /// threads and packed with its raw record into an `EventChunk` for the single writer.
 public struct NormalisedEvent: Sendable, Equatable {
     public var eventID: String

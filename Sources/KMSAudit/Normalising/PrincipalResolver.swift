@@ -1,4 +1,4 @@
-/// Who made a call, as RULES.md "Principal of an event" defines it.
+/// Who made a call, as docs/rules/README.md "Principal of an event" defines it.
 struct ResolvedPrincipal: Equatable {
     var principal: String
     var type: String?

@@ -1,4 +1,4 @@
-/// Why a statement could not be evaluated (RULES.md decision 6).
+/// Why a statement could not be evaluated (docs/rules/DECISIONS.md #6).
 public enum NotEvaluableReason: Hashable, Sendable, CustomStringConvertible {
     /// An operator outside StringEquals/StringNotEquals/StringLike/StringNotLike/Bool (and their
     /// IfExists / ForAnyValue / ForAllValues forms), e.g. `DateGreaterThan` or `ArnLike`.
@@ -24,7 +24,7 @@ public enum ConditionResult: Hashable, Sendable {
 }
 
 /// Evaluates `Condition` blocks against a `RequestContext`, the way IAM does for the keys and
-/// operators RULES.md lists, and refuses to guess about anything else.
+/// operators docs/rules/KMS-002.md lists, and refuses to guess about anything else.
 enum ConditionEvaluator {
     /// All clauses must hold (AND across operators and across keys). A clause that fails decides
     /// the block even when another clause is unknown: `false AND unknown` is false.
@@ -44,7 +44,7 @@ enum ConditionEvaluator {
     static func evaluate(_ clause: ConditionClause, _ ctx: RequestContext) -> Bool? {
         guard let op = clause.parsedOperator, let present = contextValue(clause.key, ctx) else { return nil }
         guard let value = present else {
-            // Key absent from the request (decision 5; IAM's set-operator rules).
+            // Key absent from the request (docs/rules/DECISIONS.md #5; IAM's set-operator rules).
             if op.ifExists { return true }
             switch op.qualifier {
             case .forAllValues: return true   // vacuously: no value fails

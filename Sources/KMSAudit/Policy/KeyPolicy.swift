@@ -87,7 +87,7 @@ public struct KeyPolicy: Hashable, Sendable {
         return ns.localizedDescription
     }
 
-    /// The policy KMS gives a key created without one (RULES.md decision 7): the account
+    /// The policy KMS gives a key created without one (docs/rules/DECISIONS.md #7): the account
     /// (through IAM, not the root user as such) may do `kms:*` on the key.
     public static func awsDefault(account: String, partition: String = "aws") -> KeyPolicy {
         KeyPolicy(version: "2012-10-17", id: "key-default-1", statements: [
@@ -140,7 +140,7 @@ extension KeyPolicy {
         return out
     }
 
-    /// True when a condition on `kms:ViaService` names RDS: by RULES.md "Terms" this makes the
+    /// True when a condition on `kms:ViaService` names RDS: by docs/rules/README.md "Terms" this makes the
     /// key a database key (Neptune calls KMS through RDS, so RDS covers it).
     public var hasRDSViaServiceCondition: Bool { !rdsViaServiceValues.isEmpty }
 

@@ -18,7 +18,7 @@ public struct ConditionClause: Hashable, Sendable {
     public var parsedOperator: ConditionOperator? { ConditionOperator(operatorName) }
 }
 
-/// A condition operator the evaluator understands: one of the five base operators of RULES.md
+/// A condition operator the evaluator understands: one of the five base operators of docs/rules/KMS-002.md
 /// KMS-002, optionally with a set qualifier and/or `IfExists`.
 public struct ConditionOperator: Hashable, Sendable {
     public enum Base: String, Hashable, Sendable, CaseIterable {
@@ -28,7 +28,7 @@ public struct ConditionOperator: Hashable, Sendable {
         case stringNotLike = "StringNotLike"
         case bool = "Bool"
 
-        /// Negated operators hold when the key is absent (IAM semantics, decision 5).
+        /// Negated operators hold when the key is absent (IAM semantics, docs/rules/DECISIONS.md #5).
         public var isNegated: Bool { self == .stringNotEquals || self == .stringNotLike }
     }
 

@@ -2,7 +2,7 @@
 ///
 /// The account forms get their own case because IAM gives them a different meaning: naming
 /// `arn:aws:iam::ACCT:root` or `ACCT` delegates to the account's IAM policies; it does not
-/// name the root user (RULES.md decision 3).
+/// name the root user (docs/rules/DECISIONS.md #3).
 public enum PolicyPrincipal: Hashable, Sendable, CustomStringConvertible {
     /// `"*"` or `{"AWS": "*"}`: every principal.
     case anyone

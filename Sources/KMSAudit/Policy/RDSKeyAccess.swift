@@ -1,4 +1,4 @@
-/// A principal that uses a key through RDS (KMS-004, RULES.md decision 9).
+/// A principal that uses a key through RDS (KMS-004, docs/rules/DECISIONS.md #9).
 public struct RDSKeyUser: Hashable, Sendable {
     /// As `RequestContext.principalArn`: role/user ARN, `arn:aws:iam::ACCT:root`, or a service.
     public var principalArn: String
@@ -80,7 +80,7 @@ public enum RDSKeyAccess {
     /// have had at least account-delegated access (they used the key), so only a deny, a missing
     /// allow or an unevaluable verdict counts. When `users` is empty, the principals of the
     /// previous policy's statements with a `kms:ViaService` condition naming RDS stand in
-    /// (decision 9).
+    /// (docs/rules/DECISIONS.md #9).
     public static func lostAccess(previous: KeyPolicy?, new: KeyPolicy, users: [RDSKeyUser], region: String,
                                   keyArn: String? = nil, encryptionContext: [String: String] = [:]) -> [RDSAccessLoss] {
         var checked = users
@@ -107,7 +107,7 @@ public enum RDSKeyAccess {
         return out
     }
 
-    /// The principals of statements whose condition names RDS in `kms:ViaService` (decision 9's
+    /// The principals of statements whose condition names RDS in `kms:ViaService` (docs/rules/DECISIONS.md #9's
     /// fallback). An account entry, and `"*"` limited by `kms:CallerAccount` (the `aws/rds`
     /// pattern), stand for "some principal of that account", represented by the account's root
     /// ARN (not the root user). `"*"` without `kms:CallerAccount` stands for the key's account.
@@ -138,7 +138,7 @@ public enum RDSKeyAccess {
         return out.filter { seen.insert($0).inserted }
     }
 
-    /// A policy may name an assumed-role session; its principal (as RULES.md defines it) is the role.
+    /// A policy may name an assumed-role session; its principal (as docs/rules/README.md defines it) is the role.
     static func user(forArn arn: String) -> RDSKeyUser {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
         if parts.count == 6, parts[0] == "arn", parts[2] == "sts", parts[5].hasPrefix("assumed-role/") {

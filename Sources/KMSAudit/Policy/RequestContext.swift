@@ -1,5 +1,5 @@
-/// What the key policy is asked about: one KMS call, described the way RULES.md derives it
-/// from a CloudTrail event ("Principal" in Terms, condition context in decision 5).
+/// What the key policy is asked about: one KMS call, described the way docs/rules/README.md derives it
+/// from a CloudTrail event ("Principal" in Terms, condition context in docs/rules/DECISIONS.md #5).
 public struct RequestContext: Hashable, Sendable {
     /// Always `kms:Name` (normalised from `Name` or any-case `KMS:Name`).
     public var action: String

@@ -84,7 +84,7 @@ struct HTMLRunView {
         startedAt = r.startedAt
         finishedAt = r.finishedAt ?? "not finished"
         toolVersion = r.toolVersion
-        // An open end of the window is the first or last ingested event (RULES.md "Audit window").
+        // An open end of the window is the first or last ingested event (docs/rules/README.md "Audit window").
         let start = r.windowStart ?? "the first event (\(model.ingest.firstEventTime ?? "none"))"
         let end = r.windowEnd ?? "the last event (\(model.ingest.lastEventTime ?? "none"))"
         window = r.windowStart == nil && r.windowEnd == nil

@@ -15,7 +15,7 @@ public struct ReportModel: Sendable {
     /// The run before this one (by id), which `is_new` and "resolved" compare against.
     public var previousRunID: Int64?
     public var ingest: Ingest
-    /// Keys whose key policy is unknown (RULES.md: KMS-002 says nothing about them).
+    /// Keys whose key policy is unknown (docs/rules/KMS-002.md: KMS-002 says nothing about them).
     /// nil when the `keys` table is absent: not computed, which is not the same as "none".
     public var policyUnknownKeys: [String]?
     /// nil until an integrity check (`kmsaudit verify`, or `check`) has run: not checked.
@@ -206,7 +206,7 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
 }
 
 extension ReportModel {
-    /// Names of rules when the run did not record titles (RULES.md).
+    /// Names of rules when the run did not record titles (docs/rules/README.md).
     static let knownRuleTitles: [String: String] = [
     "KMS-001": "Key used outside ViaService RDS",
     "KMS-002": "Key used by an unintended principal",
@@ -267,7 +267,7 @@ extension ReportModel {
         try database.queue.read { db in try load(db: db, runID: runID, eventLimit: eventLimit) }
     }
 
-    /// The title of a rule: as the run recorded it, else the RULES.md name, else a finding's title.
+    /// The title of a rule: as the run recorded it, else the docs/rules/ name, else a finding's title.
     public func ruleTitle(_ ruleID: String) -> String {
         if let t = run.rules.first(where: { $0.id == ruleID })?.title, !t.isEmpty { return t }
         if let t = ReportModel.knownRuleTitles[ruleID] { return t }
@@ -434,7 +434,7 @@ extension ReportModel {
         optional(db, "keys", needs: ["key_arn", "policy_known", "is_database_key"], notes: &notes) { () -> [String]? in
             // Before any state build the table is empty but says nothing: report "unknown", not "none".
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM state_builds") ?? 0 > 0 else { return nil }
-            // RULES.md: the database keys whose policy is unknown (KMS-002 could not judge them).
+            // docs/rules/DECISIONS.md #25: the database keys whose policy is unknown (KMS-002 could not judge them).
             return try String.fetchAll(db, sql: "SELECT key_arn FROM keys WHERE is_database_key AND NOT policy_known ORDER BY key_arn")
         } ?? nil
     }

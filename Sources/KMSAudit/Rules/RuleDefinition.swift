@@ -1,4 +1,4 @@
-/// One rule: a SQL query with a metadata header (docs/RULES.md). Built-in rules are embedded
+/// One rule: a SQL query with a metadata header (docs/rules/README.md, "Writing a rule"). Built-in rules are embedded
 /// in the binary; users add their own with `--rules DIR`.
 public struct RuleDefinition: Sendable, Equatable {
     public var id: String

@@ -1,5 +1,5 @@
 /// The bulk of the trail: ordinary traffic that must produce no finding at all. Every call on a
-/// database key here is one RULES.md calls intended: RDS itself through an active grant, the
+/// database key here is one docs/rules/KMS-002.md calls intended: RDS itself through an active grant, the
 /// roles named in the key policy's ViaService statement acting through RDS, and key
 /// administrators doing what the administrator statement names. Keys whose policy the auditor
 /// cannot know get the same traffic (KMS-002 says nothing about them).

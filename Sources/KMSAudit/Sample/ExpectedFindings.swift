@@ -12,7 +12,7 @@ struct ExpectedFinding {
     /// The revoking event (KMS-004), else nil.
     var eventID: String?
     /// KMS-001/002: events after deduplication, a cross-account pair counted once. KMS-003:
-    /// the events describing the resource's backup state (RULES Decision 15; not compared).
+    /// the events describing the resource's backup state (docs/rules/DECISIONS.md #15; not compared).
     /// KMS-004: 1, the revoking event.
     var eventCount: Int
     var note: String

@@ -64,7 +64,7 @@ enum Actor {
     /// AWS itself (`DeleteKey` at the end of the waiting period, `RotateKey`): no `type`.
     case awsInternal(account: String)
 
-    /// The principal RULES.md derives from this identity (for expected findings).
+    /// The principal docs/rules/README.md derives from this identity (for expected findings).
     var principal: String {
         switch self {
         case .role(let r, _, _): return r.arn

@@ -1,5 +1,5 @@
 /// KMS records in the shapes of the KMS developer guide's CloudTrail examples and the 2024
-/// records from a real account (see shared/realworld): crypto calls, grants, key lifecycle,
+/// records from a real account (see the real samples in Tests/KMSAuditTests/Fixtures): crypto calls, grants, key lifecycle,
 /// policies and aliases.
 enum KMSEvents {
     /// How the caller named the key in `requestParameters.keyId`.

@@ -78,7 +78,7 @@ enum KeyPolicies {
     }
 
     /// A statement whose condition operator (`DateGreaterThan`) is outside what the auditor
-    /// evaluates: RULES Decision 6, `not-evaluable`.
+    /// evaluates: docs/rules/DECISIONS.md #6, `not-evaluable`.
     static func contractorStatement(_ role: String) -> JSONNode {
         .object([
             ("Sid", "Contractor read access from mid-October"), ("Effect", "Allow"), ("Principal", principal([role])),
@@ -99,7 +99,7 @@ enum KeyPolicies {
         ])
     }
 
-    /// What KMS stores for `CreateKey` without a policy (RULES Decision 7).
+    /// What KMS stores for `CreateKey` without a policy (docs/rules/DECISIONS.md #7).
     static func awsDefault(account: String) -> JSONNode {
         document(id: "key-default-1", [rootStatement(account)])
     }

@@ -23,7 +23,7 @@ struct PlantedSet {
 }
 
 /// Builds the fixed set of planted cases: the events that make every rule, category and
-/// severity of RULES.md fire exactly as `expected-findings.json` says, and nothing else.
+/// severity of docs/rules/ fire exactly as `expected-findings.json` says, and nothing else.
 /// Each event is tagged with the findings it counts toward, so that `event_count` comes from
 /// the events actually written (distinct eventIDs; a cross-account pair counts once).
 ///
@@ -224,7 +224,7 @@ final class PlantedCases {
             }
         }
         expect("root-002", "KMS-002", "root-user", "high", key: orders, principal: s.account.root,
-               note: "The prod account's root user (userIdentity type Root) called DescribeKey, ListGrants and GetKeyPolicy on the orders database key from the console. The policy's arn:aws:iam::ACCOUNT:root names the account, never the root user (Decision 3). Not key use, so no KMS-001.")
+               note: "The prod account's root user (userIdentity type Root) called DescribeKey, ListGrants and GetKeyPolicy on the orders database key from the console. The policy's arn:aws:iam::ACCOUNT:root names the account, never the root user (docs/rules/DECISIONS.md #3). Not key use, so no KMS-001.")
 
         // A key named only by alias (alias/legacy-crm, from list-aliases inventory; no resources[]).
         let export: Actor = .role(p.legacyExport, session: 0, invokedBy: nil)
@@ -261,9 +261,9 @@ final class PlantedCases {
             }
         }
         expect("pair-001", "KMS-001", "succeeded", "high", key: orders, principal: world.data.root,
-               note: "Two direct Decrypts of the prod orders key by the analytics account's root user. CloudTrail delivered each to both accounts (AWSAccount copy in prod, Root copy in analytics; same sharedEventID), so four records count as two events (Decision 13).")
+               note: "Two direct Decrypts of the prod orders key by the analytics account's root user. CloudTrail delivered each to both accounts (AWSAccount copy in prod, Root copy in analytics; same sharedEventID), so four records count as two events (docs/rules/DECISIONS.md #13).")
         expect("pair-002", "KMS-002", "cross-account", "critical", key: orders, principal: world.data.root,
-               note: "The caller's account (analytics) is not the key's account (prod) and no statement names it; both copies resolve to arn:aws:iam::730061529844:root (AWSAccount and Root). Cross-account is tried first (Decision 1).")
+               note: "The caller's account (analytics) is not the key's account (prod) and no statement names it; both copies resolve to arn:aws:iam::730061529844:root (AWSAccount and Root). Cross-account is tried first (docs/rules/DECISIONS.md #1).")
 
         // SecurityAuditor: intended by the policy file's audit statement until PutKeyPolicy removes it.
         let auditor: Actor = .role(p.securityAuditor, session: 0, invokedBy: nil)
@@ -326,7 +326,7 @@ final class PlantedCases {
         }
     }
 
-    /// Two records with one eventID and different content (Decision 14), on S3 data events so
+    /// Two records with one eventID and different content (docs/rules/DECISIONS.md #14), on S3 data events so
     /// that whichever copy an ingester keeps, no finding changes.
     private func plantClash(_ s: SampleStream, _ t: Int64) {
         let id = FakeID.uuid(&rng)
@@ -397,7 +397,7 @@ final class PlantedCases {
         expect("ds-001denied", "KMS-001", "denied", "low", key: analytics, principal: p.dataScience.arn,
                note: "Two further GenerateDataKey attempts by DataScienceNotebook ended in AccessDeniedException: key use outside RDS that was stopped.")
         expect("ds-002", "KMS-002", "not-named", "high", key: analytics, principal: p.dataScience.arn,
-               note: "The graph-analytics key policy has no account root statement; no statement or grant names DataScienceNotebook. Succeeded and denied calls alike (Decision 1): seven events.")
+               note: "The graph-analytics key policy has no account root statement; no statement or grant names DataScienceNotebook. Succeeded and denied calls alike (docs/rules/DECISIONS.md #1): seven events.")
 
         // Contractor: named only by a statement with an operator outside the evaluated set.
         let contractor: Actor = .role(p.contractor, session: 0, invokedBy: nil)
@@ -408,7 +408,7 @@ final class PlantedCases {
             }
         }
         expect("contractor-002", "KMS-002", "not-evaluable", "medium", key: analytics, principal: p.contractor.arn,
-               note: "Contractor's DescribeKey calls are allowed only by a statement conditioned on DateGreaterThan aws:CurrentTime, an operator and key outside the evaluated set; no other statement decides (no root statement), so the outcome is not evaluable (Decision 6).")
+               note: "Contractor's DescribeKey calls are allowed only by a statement conditioned on DateGreaterThan aws:CurrentTime, an operator and key outside the evaluated set; no other statement decides (no root statement), so the outcome is not evaluable (docs/rules/DECISIONS.md #6).")
 
         // ScheduleKeyDeletion of the archive key: archive-graph has a copy under another key.
         let schedule = at(Plan.archiveDelete)
@@ -469,7 +469,7 @@ final class PlantedCases {
                                   grantee: "rds.\(s.region).amazonaws.com", operations: KMSEvents.rdsGrantOperations, grantID: newGrant)
         }
         expect("cache-004", "KMS-004", "RevokeGrant", "medium", key: cache, principal: p.keyAdmin.arn, resource: sessions, eventID: revokeID,
-               note: "KeyAdmin revoked the grant RDS received (via RDS, grantee rds.us-east-1.amazonaws.com) when sessions-db was created; a ModifyDBInstance later RDS obtained a new grant on DBAdmin's behalf, which undoes it (Decision 12). No RDS calls in between.")
+               note: "KeyAdmin revoked the grant RDS received (via RDS, grantee rds.us-east-1.amazonaws.com) when sessions-db was created; a ModifyDBInstance later RDS obtained a new grant on DBAdmin's behalf, which undoes it (docs/rules/DECISIONS.md #12). No RDS calls in between.")
 
         // ScheduleKeyDeletion, CancelKeyDeletion, EnableKey on the warehouse key.
         let schedule = at(Plan.warehouseSchedule), cancel = at(Plan.warehouseCancel), enable = at(Plan.warehouseEnable)
@@ -515,7 +515,7 @@ final class PlantedCases {
                                    policy: KeyPolicies.text(search.replacementPolicy!))
         }
         expect("search-004", "KMS-004", "PutKeyPolicy", "high", key: search, principal: p.keyAdmin.arn, resource: searchGraph, eventID: putID,
-               note: "The new policy of the search-graph key names only KeyAdmin: DBAdmin, whose calls through RDS the cluster used (Decision 9), is no longer allowed anything. Never restored. High, not critical: search-graph-weekly-1-copy, a copy under the rds-backup-copies key, existed. RDS's own grant is untouched.")
+               note: "The new policy of the search-graph key names only KeyAdmin: DBAdmin, whose calls through RDS the cluster used (docs/rules/DECISIONS.md #9), is no longer allowed anything. Never restored. High, not critical: search-graph-weekly-1-copy, a copy under the rds-backup-copies key, existed. RDS's own grant is untouched.")
 
         // graph-staging (inventory only) deleted without a final snapshot.
         let staging = world.resource("graph-staging")

@@ -1,5 +1,5 @@
 /// RDS / Neptune management records (`rds.amazonaws.com`; Neptune is logged as RDS, told apart
-/// by `engine: "neptune"`), shaped after the real 2024 records in shared/realworld: full
+/// by `engine: "neptune"`), shaped after real 2024 CloudTrail records published in public repositories (Tests/KMSAuditTests/Fixtures): full
 /// resource descriptions in responses, RDS-style timestamps (`Nov 3, 2026 3:18:55 PM`), masked
 /// passwords. Also AWS Backup's `StartBackupJob`.
 enum RDSEvents {

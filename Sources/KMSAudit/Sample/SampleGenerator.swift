@@ -1,7 +1,7 @@
 import Foundation
 
 /// `kmsaudit sample`: writes a deterministic CloudTrail organization trail with planted cases
-/// for every rule, category and severity of RULES.md, and `expected-findings.json` listing
+/// for every rule, category and severity of docs/rules/, and `expected-findings.json` listing
 /// exactly the findings those cases must produce.
 public enum SampleGenerator {
     /// Background records that one cross-account pair stands for (about 0.025% of the trail,

@@ -48,7 +48,7 @@ public struct SampleSummary: Sendable, Equatable {
     public var distinctEventIDs: Int
     /// Extra copies of already delivered records (identical bytes, later file).
     public var duplicates: Int
-    /// Extra records that reuse an eventID with different content (RULES Decision 14).
+    /// Extra records that reuse an eventID with different content (docs/rules/DECISIONS.md #14).
     public var clashes: Int
     /// Cross-account calls delivered to both accounts (each is two records).
     public var crossAccountPairs: Int

@@ -140,8 +140,8 @@ final class SampleWorld {
     }
 
     /// When RDS (and the roles acting through it) use each database key in background traffic,
-    /// and how those calls end. RDS's own calls are intended only through a grant (RULES
-    /// KMS-002), so they start at the first `CreateGrant` the trail shows, stop while no grant
+    /// and how those calls end. RDS's own calls are intended only through a grant
+    /// (docs/rules/KMS-002.md), so they start at the first `CreateGrant` the trail shows, stop while no grant
     /// exists, and fail while the key is disabled or pending deletion.
     private func configureBackground() {
         let c = clock, end = c.end + 3600

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Alias → key over time (RULES.md Terms "Key", Decision 8).
+/// Alias → key over time (docs/rules/README.md Terms "Key", docs/rules/DECISIONS.md #8).
 ///
 /// Alias events (`CreateAlias`, `UpdateAlias`, `DeleteAlias`) are authoritative from the first of
 /// them on. Before it (or for all time, when an alias has no events), observations fill in:

@@ -40,7 +40,7 @@ public struct StateSummary: Codable, Sendable, Equatable {
 public enum StateBuilder {
     /// Deletes and refills the derived tables, within the caller's transaction (in a savepoint,
     /// so that a failure leaves the previous state whole even without one). State is learned
-    /// from all events, whatever the audit window (RULES.md Decision 7).
+    /// from all events, whatever the audit window (docs/rules/DECISIONS.md #7).
     public static func rebuild(_ db: Database, options: StateOptions) throws -> StateSummary {
         var summary = StateSummary()
         try db.inSavepoint {
@@ -127,7 +127,7 @@ struct RDSEvent {
         }
     }
 
-    /// Called by AWS Backup (RULES.md Decision 11).
+    /// Called by AWS Backup (docs/rules/DECISIONS.md #11).
     var invokedByBackup: Bool {
         invokedBy == "backup.amazonaws.com" || sourceIP == "backup.amazonaws.com"
     }

@@ -40,7 +40,7 @@ extension StateBuild {
 
     /// `key_policies`: CreateKey (its `policy`, or AWS's default policy when it has none) and
     /// PutKeyPolicy events that succeeded, and policy files, which hold from the beginning of time
-    /// until the key's first policy event (RULES.md Decision 7).
+    /// until the key's first policy event (docs/rules/DECISIONS.md #7).
     func buildKeyPolicies() throws {
         try db.execute(sql: """
             INSERT INTO key_policies (key_arn, valid_from, source, event_id, principal, policy)
@@ -286,7 +286,7 @@ extension StateBuild {
             }
         }
 
-        // Why each key is a database key (RULES.md Terms "Database key"; Decision 16: snapshot
+        // Why each key is a database key (docs/rules/README.md Terms "Database key"; docs/rules/DECISIONS.md #16: snapshot
         // copies, exports and activity streams do not count, so snapshots are not consulted).
         try db.execute(sql: """
             DROP TABLE IF EXISTS temp.state_key_reasons;

@@ -174,7 +174,7 @@ extension StateBuild {
 
         try applyResourceInventory(add: add)
 
-        // Members take encryption and backups from their cluster (RULES.md Decision 10).
+        // Members take encryption and backups from their cluster (docs/rules/DECISIONS.md #10).
         for r in resources where r.kind == "instance" {
             guard let clusterID = r.clusterIdentifier,
                   let clusterARN = Self.rdsARN(kind: "cluster", identifier: clusterID, region: r.region, account: r.account)
@@ -186,7 +186,7 @@ extension StateBuild {
             r.retention = cluster.retention ?? r.retention
         }
         for r in resources {
-            // Encrypted without kmsKeyId: the account's aws/rds key (RULES.md Terms "DB resource").
+            // Encrypted without kmsKeyId: the account's aws/rds key (docs/rules/README.md Terms "DB resource").
             if r.encrypted == true, r.keyRef == nil { r.keyRef = "alias/aws/rds" }
             let at = r.changes.first(where: { $0.keyRef != nil && $0.time != nil })?.time ?? r.createdAt
             r.keyARN = r.encrypted == false ? nil

@@ -47,7 +47,7 @@ final class EventWriter {
     }
 
     /// Stores each event of the chunk, or records it as a duplicate delivery (same eventID, same
-    /// content) or a clash (same eventID, different content: RULES.md decision 14 keeps the first copy).
+    /// content) or a clash (same eventID, different content: docs/rules/DECISIONS.md #14 keeps the first copy).
     func insert(_ chunk: EventChunk, fileID: Int64, into tally: inout Tally) throws {
         try chunk.bytes.withUnsafeBytes { bytes in
             // The text is bound with SQLITE_STATIC: SQLite reads it in place from `bytes`, which

@@ -1,4 +1,5 @@
 -- id: KMS-001
+-- contract: docs/rules/KMS-001.md (categories, severities, evidence and the decisions that shape it)
 -- title: Database key used outside ViaService RDS
 -- severity: high when the calls succeeded; low when they were denied (one finding per key, principal and outcome)
 -- controls: CIS AWS Foundations 3.7 (CloudTrail logs KMS use); NIST SP 800-53 SC-12, SC-28, AC-6; AWS Security Hub KMS.1, KMS.2; PCI DSS 3.6

@@ -1,4 +1,5 @@
 -- id: KMS-002
+-- contract: docs/rules/KMS-002.md (categories, severities, evidence and the decisions that shape it)
 -- title: Database key used by an unintended principal
 -- severity: critical for cross-account and policy-drift; high for root-user and not-named; medium for root-delegation and not-evaluable
 -- controls: NIST SP 800-53 AC-3, AC-6, SC-12; CIS AWS Foundations 1.16 (least privilege); AWS Security Hub KMS.1, KMS.2; ISO 27001 A.8.24

@@ -1,4 +1,5 @@
 -- id: KMS-003
+-- contract: docs/rules/KMS-003.md (categories, severities, evidence and the decisions that shape it)
 -- title: Encrypted database without a backup that survives its key
 -- severity: high for backups-off and deleted-without-final-snapshot; medium for retention-below-minimum; critical when the resource is also exposed by a KMS-004 revocation
 -- controls: AWS Security Hub Neptune.5, RDS.11, RDS.26; NIST SP 800-53 CP-9, CP-10; ISO 27001 A.8.13; CIS AWS Foundations (backups)

@@ -1,4 +1,5 @@
 -- id: KMS-004
+-- contract: docs/rules/KMS-004.md (categories, severities, evidence and the decisions that shape it)
 -- title: RDS cut off from a key a live database depends on
 -- severity: critical when not undone and an exposed resource has no backup under another key; high when not undone; medium when undone (the exposure window is given)
 -- controls: NIST SP 800-53 SC-12, CP-9, CP-10; AWS Security Hub KMS.3 (keys not unintentionally deleted); ISO 27001 A.8.13, A.8.24; SOC 2 A1.2

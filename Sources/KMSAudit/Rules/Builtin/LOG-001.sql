@@ -1,4 +1,5 @@
 -- id: LOG-001
+-- contract: docs/rules/LOG-001.md (categories, severities, evidence and the decisions that shape it)
 -- title: CloudTrail log file altered after delivery
 -- severity: critical: the file's content is not what CloudTrail delivered
 -- controls: CIS AWS Foundations 3.2 (log file validation); NIST SP 800-53 AU-9, AU-10, SI-7; PCI DSS 10.3.4

@@ -1,4 +1,5 @@
 -- id: LOG-002
+-- contract: docs/rules/LOG-002.md (categories, severities, evidence and the decisions that shape it)
 -- title: CloudTrail log file listed in a digest is missing
 -- severity: high: delivered events are absent from the evidence
 -- controls: CIS AWS Foundations 3.2 (log file validation); NIST SP 800-53 AU-9, AU-11; PCI DSS 10.5.1

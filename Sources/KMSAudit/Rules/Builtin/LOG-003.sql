@@ -1,4 +1,5 @@
 -- id: LOG-003
+-- contract: docs/rules/LOG-003.md (categories, severities, evidence and the decisions that shape it)
 -- title: CloudTrail log file not listed in any digest
 -- severity: high: the file cannot be shown to come from CloudTrail
 -- controls: CIS AWS Foundations 3.2 (log file validation); NIST SP 800-53 AU-9, AU-10, SI-7

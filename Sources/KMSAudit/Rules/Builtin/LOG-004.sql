@@ -1,4 +1,5 @@
 -- id: LOG-004
+-- contract: docs/rules/LOG-004.md (categories, severities, evidence and the decisions that shape it)
 -- title: CloudTrail digest chain broken or digest signature invalid
 -- severity: critical when a digest signature does not verify (forged or altered digest); high when
 --   the chain is broken (a digest edited, missing, unreadable or moved)

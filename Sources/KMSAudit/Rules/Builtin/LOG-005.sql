@@ -1,4 +1,5 @@
 -- id: LOG-005
+-- contract: docs/rules/LOG-005.md (categories, severities, evidence and the decisions that shape it)
 -- title: Gap in CloudTrail coverage
 -- severity: medium for a gap shorter than 24 hours; high for 24 hours or more, and for a region or
 --   trail that stopped delivering 24 hours or more before the end of the audit window

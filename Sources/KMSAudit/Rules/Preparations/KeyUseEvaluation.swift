@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// KMS-002's precomputation: every KMS call on a database key (RULES.md decision 2), judged
+/// KMS-002's precomputation: every KMS call on a database key (docs/rules/DECISIONS.md #2), judged
 /// against the key policy in effect at its time, the active grants and the config's allow-list,
 /// into `key_use_evaluations`.
 ///
@@ -77,7 +77,7 @@ struct KeyUseEvaluation: RulePreparation {
 
     typealias Verdict = (category: String, decidedBy: String?, note: String?)
 
-    /// RULES.md KMS-002 and decision 1: cross-account, policy-drift, root-user, intended,
+    /// docs/rules/KMS-002.md and docs/rules/DECISIONS.md #1: cross-account, policy-drift, root-user, intended,
     /// root-delegation, (not-evaluable), not-named.
     static func judge(_ event: KeyUseEvent, keyARN: String, policy: KeyPolicy, granted: Bool,
                       allowListed: Bool) -> Verdict {
@@ -150,7 +150,7 @@ struct KeyUseEvent {
     var isRootUser: Bool { principalType == "Root" }
     var isServiceCaller: Bool { principalType == "AWSService" }
 
-    /// RULES.md decision 5: the condition context of this call.
+    /// docs/rules/DECISIONS.md #5: the condition context of this call.
     var viaService: String? {
         if viaRDS { return "rds.\(region ?? "unknown").amazonaws.com" }
         guard let invokedBy, invokedBy.hasSuffix(".amazonaws.com") else { return nil }
@@ -177,7 +177,7 @@ struct KeyUseEvent {
     }
 }
 
-/// `rds.amazonaws.com` and `rds.REGION.amazonaws.com` are one service (RULES.md decision 4).
+/// `rds.amazonaws.com` and `rds.REGION.amazonaws.com` are one service (docs/rules/DECISIONS.md #4).
 enum ServicePrincipals {
     static func same(_ a: String, _ b: String) -> Bool {
         canonical(a) == canonical(b)
@@ -326,7 +326,7 @@ final class GrantHistory {
         }
     }
 
-    /// Grants naming `principal` (service principals in either form, RULES.md decision 4) for
+    /// Grants naming `principal` (service principals in either form, docs/rules/DECISIONS.md #4) for
     /// `eventName` on `keyARN`.
     func naming(_ principal: String, for eventName: String, keyARN: String) -> Naming {
         guard let grants = byKey[keyARN] else { return Naming() }

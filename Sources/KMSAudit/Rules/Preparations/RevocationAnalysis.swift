@@ -8,7 +8,7 @@ import GRDB
 struct RevocationAnalysis: RulePreparation {
     let name = "revocation-analysis"
 
-    /// Key state events that cut RDS off, and what undoes each (RULES.md decision 12).
+    /// Key state events that cut RDS off, and what undoes each (docs/rules/DECISIONS.md #12).
     static let keyStateRevocations: [String: (undo: [String], note: String)] = [
         "DisableKey": (["EnableKey"], "key disabled"),
         "ScheduleKeyDeletion": (["CancelKeyDeletion+EnableKey"], "key scheduled for deletion"),
@@ -157,7 +157,7 @@ struct RevocationAnalysis: RulePreparation {
     // MARK: - Policy changes
 
     /// A PutKeyPolicy whose new policy no longer lets the principals that used the key via RDS
-    /// (or RDS itself) do what RDS needs (RULES.md decision 9); undone by a later policy that
+    /// (or RDS itself) do what RDS needs (docs/rules/DECISIONS.md #9); undone by a later policy that
     /// allows them again.
     private func policyChanges(_ db: Database) throws -> [Revocation] {
         let versions = try Row.fetchAll(db, sql: """
@@ -230,7 +230,7 @@ struct RevocationAnalysis: RulePreparation {
     }
 
     /// DB resources alive at `time` and encrypted with the key; member instances of a cluster
-    /// are represented by their cluster (RULES.md decision 10). Backups that existed then.
+    /// are represented by their cluster (docs/rules/DECISIONS.md #10). Backups that existed then.
     static func exposures(_ db: Database, keyARN: String, at time: String) throws -> [Exposure] {
         let resources = try Row.fetchAll(db, sql: """
             SELECT id, arn, engine, kind FROM db_resources

@@ -1,7 +1,7 @@
 import GRDB
 
 /// Derives keys, aliases, policies, grants, key states, DB resources and snapshots from every
-/// ingested event and document (RULES.md decision 7), before the rules read them.
+/// ingested event and document (docs/rules/DECISIONS.md #7), before the rules read them.
 struct StatePreparation: RulePreparation {
     let name = "derived-state"
 
