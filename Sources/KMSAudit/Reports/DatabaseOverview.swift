@@ -88,7 +88,12 @@ extension ReportModel {
                    OR (?1 IS NOT NULL AND (created_at IS NULL OR created_at <= ?1) AND (deleted_at IS NULL OR deleted_at > ?1))
                 ORDER BY account, region, kind, arn, db_resource_id
                 """, arguments: [windowEnd])
-            return rows.map { overview($0, windowEnd: windowEnd, findings: findings) }
+            // One row per ARN: should two incarnations both look alive (an identifier created
+            // again without a delete in the evidence), the latest speaks for it.
+            var latest: [String: Int] = [:]
+            for (i, row) in rows.enumerated() { latest[row["arn"]] = i }
+            return rows.enumerated().filter { latest[$0.element["arn"]] == $0.offset }
+                .map { overview($0.element, windowEnd: windowEnd, findings: findings) }
         } catch {
             notes.append("the Databases section could not be read: \(error)")
             return nil
@@ -106,8 +111,8 @@ extension ReportModel {
             DatabaseOverview.RecoveryPath(
                 kind: p["kind"] as? String ?? "snapshot", name: p["name"] as? String ?? "",
                 keyARN: p["key_arn"] as? String, region: p["region"] as? String, account: p["account"] as? String,
-                retentionDays: (p["retention_days"] as? NSNumber)?.intValue, createdAt: p["created_at"] as? String,
-                independent: (p["independent"] as? NSNumber)?.boolValue ?? false)
+                retentionDays: int(p["retention_days"]), createdAt: p["created_at"] as? String,
+                independent: bool(p["independent"]) ?? false)
         }.sorted { ($0.kind, $0.createdAt ?? "", $0.name) < ($1.kind, $1.createdAt ?? "", $1.name) }
         let arn: String = row["arn"]
         let encrypted: String = row["encrypted"]
@@ -132,6 +137,10 @@ extension ReportModel {
                                                   fingerprint: $0.fingerprint)
             })
     }
+
+    /// Foundation's JSON numbers and booleans arrive as `Int`/`Bool` or as `NSNumber`, by platform.
+    private static func int(_ value: Any?) -> Int? { value as? Int ?? (value as? NSNumber)?.intValue }
+    private static func bool(_ value: Any?) -> Bool? { value as? Bool ?? (value as? NSNumber)?.boolValue }
 
     /// A JSON array of objects as Foundation values (the view's own output, never log text
     /// rendered as markup).

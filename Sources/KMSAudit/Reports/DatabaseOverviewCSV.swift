@@ -29,7 +29,7 @@ extension CSVReport {
     }
 
     /// A databases.csv row, in `databasesColumns` order. Recovery paths are one per line:
-    /// `KIND NAME key=KEY (other key|same key)`.
+    /// `KIND NAME key=KEY (other key)` or `(same key)`.
     static func row(_ d: DatabaseOverview) -> [String] {
         let paths = d.recoveryPaths.map { p in
             let name = p.kind == "automated-backups" ? "retention=\(p.retentionDays.map(String.init) ?? "?")d" : p.name

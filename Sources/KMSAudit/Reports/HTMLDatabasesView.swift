@@ -76,7 +76,7 @@ struct HTMLDatabaseRowView {
         default: controllerLabel = "—"
         }
         retention = d.backupRetentionPeriod.map { "\($0) day(s)" } ?? "unknown"
-        paths = d.recoveryPaths.map(HTMLRecoveryPathView.init)
+        paths = d.recoveryPaths.map { HTMLRecoveryPathView($0, databaseEncrypted: d.encrypted == "yes") }
         hasPaths = !paths.isEmpty
         switch d.survivesKeyLoss {
         case true?: survives = "yes"
@@ -97,10 +97,14 @@ struct HTMLRecoveryPathView {
     var kind: String
     var label: String
     var name: String
+    /// The path's key ARN, "" when unknown (the `data-key` attribute).
     var key: String
     var independent: Bool
+    /// `other key`, `same key`, `key unknown` or `not encrypted`, and its badge class.
+    var keyNote: String
+    var keyClass: String
 
-    init(_ p: DatabaseOverview.RecoveryPath) {
+    init(_ p: DatabaseOverview.RecoveryPath, databaseEncrypted: Bool) {
         kind = p.kind
         switch p.kind {
         case "automated-backups": label = "automated backups (\(p.retentionDays.map(String.init) ?? "?") day(s))"
@@ -111,8 +115,15 @@ struct HTMLRecoveryPathView {
         default: label = "snapshot"
         }
         name = p.kind == "automated-backups" ? "" : p.name
-        key = p.keyARN ?? "key unknown"
+        key = p.keyARN ?? ""
         independent = p.independent
+        if p.independent {
+            keyNote = "other key"; keyClass = "ok"
+        } else if p.keyARN != nil {
+            keyNote = "same key"; keyClass = "sev-low"
+        } else {
+            keyNote = databaseEncrypted ? "key unknown" : "not encrypted"; keyClass = "plain"
+        }
     }
 }
 

@@ -72,6 +72,7 @@ public enum HTMLReport {
             "chart.svg": String(decoding: PackageResources.chart_svg_mustache, as: UTF8.self),
             "finding-card.html": String(decoding: PackageResources.finding_card_html_mustache, as: UTF8.self),
             "evidence.html": String(decoding: PackageResources.evidence_html_mustache, as: UTF8.self),
+            "databases.html": String(decoding: PackageResources.databases_html_mustache, as: UTF8.self),
         ]
     }
 }
