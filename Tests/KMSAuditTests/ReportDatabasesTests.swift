@@ -82,7 +82,8 @@ import Testing
                                        evaluate: [Self.rowsScript])
         #expect(run.consoleLines.isEmpty, "console output: \(run.consoleLines)")
         #expect(run.pageRequests.isEmpty, "requests made by the page: \(run.pageRequests)")
-        let rows = try #require(JSONSerialization.jsonObject(with: Data(try #require(run.values.first).utf8)) as? [[String: Any]])
+        let value = try #require(run.values.first)
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(value.utf8)) as? [[String: Any]])
         let byARN = Dictionary(rows.map { ($0["arn"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
         #expect(byARN.count == rows.count, "one row per database")
 
@@ -265,7 +266,8 @@ import Testing
         #expect(run.consoleLines.isEmpty, "console output: \(run.consoleLines)")
 
         let (header, rows) = try ReportCSVTests.read(String(contentsOf: reports.appendingPathComponent("latest-databases.csv"), encoding: .utf8))
-        let engineCell = try #require(rows.first?[try #require(header.firstIndex(of: "engine"))])
+        let engineColumn = try #require(header.firstIndex(of: "engine"))
+        let engineCell = try #require(rows.first?[engineColumn])
         #expect(engineCell == "'" + engine)
     }
 
