@@ -5,9 +5,11 @@ Expected values (*.expected.txt) are computed here by Python's json/gzip/hashlib
 the Swift reader under test. Big hostile inputs (50 MB string, deep nesting, gzip bomb) are not
 here: the tests write them at run time.
 """
-import gzip, hashlib, json, os, random, shutil, zlib
+import gzip, hashlib, json, os, random, shutil, sys, zlib
 
-REAL = "/work/shared/realworld"
+# The folder of the real CloudTrail sample collection (upstream repositories' published samples,
+# with `_wrapped/` batches and `elastic-integrations/`): given by the environment, never assumed.
+REAL = os.environ.get("KMSAUDIT_REALWORLD") or sys.exit("set KMSAUDIT_REALWORLD to the real-sample collection")
 W = REAL + "/_wrapped/"
 os.chdir(os.path.dirname(os.path.abspath(__file__)))
 
