@@ -31,7 +31,7 @@ WITH alive AS (
       AND (r.deleted_at IS NULL OR r.deleted_at > :window_end)
 ),
 encrypted AS (
-    SELECT a.*, coalesce(c.kms_key_arn, a.kms_key_arn) AS key, coalesce(c.kms_key_ref, a.kms_key_ref) AS key_ref,
+    SELECT a.*, coalesce(c.kms_key_arn, a.kms_key_arn) AS db_key, coalesce(c.kms_key_ref, a.kms_key_ref) AS key_ref,
            k.account AS key_account, k.key_manager, k.key_state AS inventory_key_state,
            EXISTS (SELECT 1 FROM alias_history h WHERE h.alias_name = 'alias/aws/rds'
                     AND h.key_arn = coalesce(c.kms_key_arn, a.kms_key_arn)) AS aws_rds_alias_target
@@ -60,7 +60,7 @@ judged AS (
 SELECT
     j.severity,
     j.category,
-    coalesce(j.key, j.key_ref) AS key_arn,
+    coalesce(j.db_key, j.key_ref) AS key_arn,
     NULL AS principal,
     j.arn AS resource,
     coalesce(j.created_at, (SELECT min(event_time) FROM db_resource_changes c WHERE c.db_resource_id = j.id)) AS first_seen,
@@ -70,7 +70,7 @@ SELECT
                                              AND s.created_at <= :window_end) AS event_count,
     json_object(
         'identifier', j.identifier, 'kind', j.kind, 'engine', j.engine, 'account', j.account, 'region', j.region,
-        'kms_key', coalesce(j.key, j.key_ref), 'kms_key_as_written', j.key_ref, 'key_account', j.key_account,
+        'kms_key', coalesce(j.db_key, j.key_ref), 'kms_key_as_written', j.key_ref, 'key_account', j.key_account,
         'key_manager', j.key_manager, 'key_state_in_inventory', j.inventory_key_state,
         'aws_managed_key_requested', j.aws_managed_key_requested,
         'trusted_key_accounts', json(:trusted_key_accounts),

@@ -30,7 +30,7 @@ WITH alive AS (
       AND (r.deleted_at IS NULL OR r.deleted_at > :window_end)
 ),
 encrypted AS (
-    SELECT a.*, c.kms_key_arn AS key, c.backup_retention_period AS retention, k.account AS key_account
+    SELECT a.*, c.kms_key_arn AS db_key, c.backup_retention_period AS retention, k.account AS key_account
     FROM alive a JOIN db_resource_changes c ON c.id = a.state_change_id
     LEFT JOIN keys k ON k.key_arn = c.kms_key_arn
     WHERE c.storage_encrypted = 1 AND c.kms_key_arn IS NOT NULL
@@ -50,7 +50,7 @@ paths AS (
            (SELECT count(*) FROM snapshots s
              WHERE (s.db_resource_id = e.id OR s.resource_arn = e.arn)
                AND (s.source LIKE 'Copy%' OR s.source = 'inventory')
-               AND s.encrypted IS NOT 0 AND s.key_arn IS NOT NULL AND s.key_arn <> e.key
+               AND s.encrypted IS NOT 0 AND s.key_arn IS NOT NULL AND s.key_arn <> e.db_key
                AND s.created_at IS NOT NULL AND s.created_at > e.copy_since AND s.created_at <= :window_end
                AND (s.deleted_at IS NULL OR s.deleted_at > :window_end)) AS independent_copies,
            (SELECT count(*) FROM db_resources x
@@ -67,7 +67,7 @@ paths AS (
 SELECT
     CASE WHEN p.key_account IS NOT NULL AND p.key_account <> p.account THEN 'medium' ELSE 'low' END AS severity,
     'single-key' AS category,
-    p.key AS key_arn,
+    p.db_key AS key_arn,
     NULL AS principal,
     p.arn AS resource,
     coalesce(p.created_at, (SELECT min(event_time) FROM db_resource_changes c WHERE c.db_resource_id = p.id)) AS first_seen,
@@ -77,18 +77,23 @@ SELECT
                                              AND s.created_at <= :window_end) AS event_count,
     json_object(
         'identifier', p.identifier, 'kind', p.kind, 'engine', p.engine, 'account', p.account, 'region', p.region,
-        'kms_key', p.key, 'key_account', p.key_account, 'backup_retention_period', p.retention,
+        'kms_key', p.db_key, 'key_account', p.key_account, 'backup_retention_period', p.retention,
         'max_independent_copy_age_days', :max_independent_copy_age_days,
-        'automated_backups', json_object('retention_days', p.retention, 'key_arn', p.key, 'same_key', json('true')),
+        'automated_backups', json_object('retention_days', p.retention, 'key_arn', p.db_key, 'same_key', json('true')),
         'snapshots_total', (SELECT count(*) FROM snapshots s WHERE (s.db_resource_id = p.id OR s.resource_arn = p.arn)
                                                              AND (s.created_at IS NULL OR s.created_at <= :window_end)),
-        'snapshots', (SELECT json_group_array(json_object('snapshot', coalesce(s.arn, s.identifier), 'key_arn', s.key_arn,
-                              'same_key', json(CASE WHEN s.key_arn = p.key THEN 'true' ELSE 'false' END),
-                              'region', s.region, 'account', s.account,
+        'snapshots_under_other_keys', (SELECT json_group_array(json_object('snapshot', coalesce(s.arn, s.identifier),
+                              'key_arn', s.key_arn, 'region', s.region, 'account', s.account,
                               'created_at', s.created_at, 'deleted_at', s.deleted_at, 'source', s.source))
-                      FROM (SELECT * FROM snapshots s WHERE (s.db_resource_id = p.id OR s.resource_arn = p.arn)
-                              AND (s.created_at IS NULL OR s.created_at <= :window_end)
-                            ORDER BY (s.key_arn IS NOT p.key) DESC, s.created_at DESC LIMIT 25) s),
+                      FROM snapshots s WHERE (s.db_resource_id = p.id OR s.resource_arn = p.arn)
+                        AND (s.created_at IS NULL OR s.created_at <= :window_end) AND s.key_arn IS NOT p.db_key),
+        'latest_snapshots', (SELECT json_group_array(json_object('snapshot', coalesce(s.arn, s.identifier), 'key_arn', s.key_arn,
+                              'same_key', json(CASE WHEN s.same_key THEN 'true' ELSE 'false' END),
+                              'created_at', s.created_at, 'deleted_at', s.deleted_at, 'source', s.source))
+                      FROM (SELECT s.*, s.key_arn = p.db_key AS same_key FROM snapshots s
+                             WHERE (s.db_resource_id = p.id OR s.resource_arn = p.arn)
+                               AND (s.created_at IS NULL OR s.created_at <= :window_end)
+                            ORDER BY s.created_at DESC LIMIT 25) s),
         'replicas', (SELECT json_group_array(json_object('resource', x.arn, 'region', x.region,
                              'key_arn', x.kms_key_arn, 'created_at', x.created_at, 'deleted_at', x.deleted_at))
                      FROM db_resources x WHERE x.replica_source_arn = p.arn OR p.replica_source_arn = x.arn),
