@@ -247,14 +247,14 @@ import Testing
             #expect(line?.contains(message) == true, "\(name): \(line ?? "no failure")")
         }
         let db = try DatabaseQueue(path: dbPath)
-        try db.read { db in
+        try db.read { db throws in
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE status = 'failed' AND error_kind = 'document'") == bad.count)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") == 1)
             #expect(try String.fetchOne(db, sql: "SELECT status FROM files WHERE path LIKE '%/good.json.gz'") == "ok")
         }
         // The rest of the run goes on: check builds state from what landed.
         _ = try CheckRunner.run(try AuditDatabase(path: dbPath), CheckOptions())
-        try db.read { db in
+        try db.read { db throws in
             let row = try Row.fetchOne(db, sql: "SELECT key_manager, key_state FROM keys WHERE key_arn = 'arn:aws:kms:us-east-1:111122223333:key/5678'")
             #expect(row?["key_manager"] as String? == "CUSTOMER")
             #expect(row?["key_state"] as String? == "Disabled")

@@ -43,6 +43,7 @@ import Testing
         try StateBuilderTests.instance(id, at: time, [
             "eventName": "DeleteDBInstance", "eventID": "state-delete-\(id)",
             "requestParameters": ["dBInstanceIdentifier": id, "skipFinalSnapshot": true] as [String: Any],
+            "responseElements": nil,
         ])
     }
 
