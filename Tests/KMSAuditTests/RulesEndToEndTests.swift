@@ -107,6 +107,26 @@ import Testing
         }
     }
 
+    /// `max_independent_copy_age_days: 0`: no snapshot copy or Backup copy job is recent enough,
+    /// but a cross-region read replica counts whatever its age (docs/rules/DECISIONS.md #34).
+    @Test func copiesAgeButReplicasDoNot() throws {
+        let result = try audit(seed: 7, events: 4_000)
+        var options = CheckOptions()
+        options.config = try AuditConfig.parse("max_independent_copy_age_days: 0\n", file: "c.yaml")
+        _ = try CheckRunner.run(try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path), options)
+        let single = try result.db.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT resource FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND rule_id = 'KMS-008'
+                """)
+        }
+        for id in ["cluster:archive-graph", "cluster:search-graph", "db:hr-db", "cluster:graph-prod"] {
+            #expect(single.contains { $0.hasSuffix(":" + id) }, "\(id) has no recent copy")
+        }
+        for id in ["db:catalog-db", "db:catalog-db-replica"] {
+            #expect(!single.contains { $0.hasSuffix(":" + id) }, "\(id): a cross-region replica does not age")
+        }
+    }
+
     @Test func aSecondCheckMarksNothingNewAndKeepsFingerprints() throws {
         let result = try audit(seed: 3, events: 4_000)
         let database = try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path)
