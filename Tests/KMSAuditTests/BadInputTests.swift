@@ -215,4 +215,49 @@ import Testing
         #expect(try TestSupport.kmsaudit(["ingest", clean.path, "--max-inflated-size", "lots"]).status == 2)
         #expect(try TestSupport.kmsaudit(["ingest", "/no/such/path", "--db", clean.appendingPathComponent("b.sqlite").path]).status == 2)
     }
+
+    /// Policy and inventory files that are not what their top-level member says: each refused
+    /// with a line naming the file, the command's output it claims to be and the problem; a
+    /// good inventory file and the trail beside them still land.
+    @Test func documentsThatAreNotWhatTheyClaim() throws {
+        let dir = try TestSupport.temporaryDirectory("bad-documents")
+        try FileManager.default.copyItem(at: Self.good, to: dir.appendingPathComponent("good.json.gz"))
+        let inv = dir.appendingPathComponent("inventory/111122223333/us-east-1")
+        try FileManager.default.createDirectory(at: inv, withIntermediateDirectories: true)
+        let bad: [(String, String, String)] = [
+            ("describe-db-clusters.json", #"{"DBClusters": {"DBClusterIdentifier": "a"}}"#,
+             "not valid aws rds describe-db-clusters output: DBClusters is not an array"),
+            ("describe-db-snapshots.json", #"{"DBSnapshots": [{"DBSnapshotIdentifier": "s1"}, {"Encrypted": true}]}"#,
+             "not valid aws rds describe-db-snapshots output: DBSnapshots[1] has no DBSnapshotIdentifier"),
+            ("describe-key-1234.json", #"{"KeyMetadata": {"KeyId": "1234", "KeyManager": "AWS"}}"#,
+             "not valid aws kms describe-key output: KeyMetadata has no key Arn"),
+            ("policy.json", #"{"Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [", "PolicyName": "default"}"#,
+             "not valid aws kms get-key-policy output: Policy is not JSON"),
+        ]
+        for (name, text, _) in bad { try TestSupport.write(text, to: inv.appendingPathComponent(name)) }
+        let goodKey = #"{"KeyMetadata": {"Arn": "arn:aws:kms:us-east-1:111122223333:key/5678", "KeyManager": "CUSTOMER", "KeyState": "Disabled"}}"#
+        try TestSupport.write(goodKey, to: inv.appendingPathComponent("describe-key-5678.json"))
+        let dbPath = dir.appendingPathComponent("audit.sqlite").path
+        let summary = try Ingestor(database: try AuditDatabase(path: dbPath), options: IngestOptions(paths: [dir.path]),
+                                   progress: ProgressLine(quiet: true)).run()
+        #expect(summary.filesFailed == bad.count)
+        for (name, _, message) in bad {
+            let path = inv.appendingPathComponent(name).standardizedFileURL.path
+            let line = summary.failures.first { $0.hasPrefix(path + ":") }
+            #expect(line?.contains(message) == true, "\(name): \(line ?? "no failure")")
+        }
+        let db = try DatabaseQueue(path: dbPath)
+        try db.read { db throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE status = 'failed' AND error_kind = 'document'") == bad.count)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") == 1)
+            #expect(try String.fetchOne(db, sql: "SELECT status FROM files WHERE path LIKE '%/good.json.gz'") == "ok")
+        }
+        // The rest of the run goes on: check builds state from what landed.
+        _ = try CheckRunner.run(try AuditDatabase(path: dbPath), CheckOptions())
+        try db.read { db throws in
+            let row = try Row.fetchOne(db, sql: "SELECT key_manager, key_state FROM keys WHERE key_arn = 'arn:aws:kms:us-east-1:111122223333:key/5678'")
+            #expect(row?["key_manager"] as String? == "CUSTOMER")
+            #expect(row?["key_state"] as String? == "Disabled")
+        }
+    }
 }

@@ -14,6 +14,34 @@ import Testing
         #expect(config.suppressions[0].expires == "2027-01-31T23:59:59Z")
         #expect(config.suppressions[1].expires == nil)
         #expect(config.sha256?.count == 64)
+        #expect(config.trustedKeyAccounts == ["444455556666"])
+        #expect(config.allowAWSManagedKeys == false)
+        #expect(config.maxIndependentCopyAgeDays == 35)
+    }
+
+    @Test func seedControlSettings() throws {
+        let config = try AuditConfig.parse("""
+            trusted_key_accounts:
+              - 111122223333
+              - "012345678901"
+            allow_aws_managed_keys: true
+            max_independent_copy_age_days: 90
+            """, file: "c.yaml")
+        #expect(config.trustedKeyAccounts == ["111122223333", "012345678901"])
+        #expect(config.allowAWSManagedKeys)
+        #expect(config.maxIndependentCopyAgeDays == 90)
+        #expect(AuditConfig().maxIndependentCopyAgeDays == 35)
+        #expect(AuditConfig().allowAWSManagedKeys == false)
+
+        #expect(error("trusted_key_accounts:\n  - 111122223333\n  - 12345\n") == ConfigError(
+            file: "c.yaml", line: 3, reason: "trusted_key_accounts: `12345` is not a 12-digit AWS account id"))
+        #expect(error("trusted_key_accounts:\n  - arn:aws:iam::111122223333:root\n")?.line == 2)
+        #expect(error("trusted_key_accounts: 111122223333\n")?.reason == "trusted_key_accounts: expected a list of 12-digit account ids")
+        #expect(error("max_snapshot_age_days: 7\nallow_aws_managed_keys: yes please\n") == ConfigError(
+            file: "c.yaml", line: 2, reason: "allow_aws_managed_keys: expected true or false"))
+        #expect(error("max_independent_copy_age_days: 3651\n") == ConfigError(
+            file: "c.yaml", line: 1, reason: "max_independent_copy_age_days: expected a whole number from 0 to 3650"))
+        #expect(error("max_independent_copy_age_days: -1\n")?.line == 1)
     }
 
     func error(_ yaml: String) -> ConfigError? {
@@ -23,7 +51,7 @@ import Testing
     @Test func errorsNameTheLine() {
         #expect(error("min_backup_retention_days: 7\nmax_snapshot_age: 3\n") == ConfigError(
             file: "c.yaml", line: 2,
-            reason: "unknown setting `max_snapshot_age` (expected one of allowed_principals, database_keys, max_snapshot_age_days, min_backup_retention_days, suppressions, window)"))
+            reason: "unknown setting `max_snapshot_age` (expected one of allow_aws_managed_keys, allowed_principals, database_keys, max_independent_copy_age_days, max_snapshot_age_days, min_backup_retention_days, suppressions, trusted_key_accounts, window)"))
         let missingReason = error("suppressions:\n  - rule: KMS-001\n    key: arn:aws:kms:us-east-1:1:key/x\n")
         #expect(missingReason?.line == 2)
         #expect(missingReason?.reason.contains("`reason` is required") == true)

@@ -8,19 +8,39 @@ import Testing
 @Suite struct RealWorldExpectationsTests {
     /// What a reader expects of each sample file, and why.
     static let expectations: [(file: String, findings: [String], why: String)] = [
+        // KMS-005: test-instance's CreateDBInstance (the record the RDS and Aurora user guides also
+        // print) succeeded and its response says storageEncrypted false; it is never deleted.
+        // No KMS-007/008: my-database is encrypted under a customer key of its own account and has
+        // a KMS-003 finding; replica-instance and production-db are seen only in records that do not
+        // state their encryption, and nothing about their source is known (unknown: no finding).
         ("panther-analysis.Records.json.gz",
-         ["KMS-003 backups-off high arn:aws:rds:us-west-1:123456789012:db:my-database"],
+         ["KMS-003 backups-off high arn:aws:rds:us-west-1:123456789012:db:my-database",
+          "KMS-005 created-unencrypted high arn:aws:rds:us-east-1:123456789012:db:test-instance"],
          "aws_rds_master_pass_updated: an encrypted RDS instance (kmsKeyId set) with backupRetentionPeriod 0 and no snapshot"),
+        // KMS-007: the CreateDBCluster request sets storageEncrypted true and names no kmsKeyId, so
+        // RDS used the account's AWS managed aws/rds key (the response's kmsKeyId is that key).
+        // No KMS-008: the cluster has a KMS-003 finding, which KMS-008 leaves to KMS-003.
         ("sumologic-documentation.Records.json.gz",
-         ["KMS-003 retention-below-minimum medium arn:aws:rds:us-west-1:951234567898:cluster:auroramysql57dbcluster02-cluster"],
-         "an encrypted Aurora cluster created with backupRetentionPeriod 1, below the default minimum of 7"),
+         ["KMS-003 retention-below-minimum medium arn:aws:rds:us-west-1:951234567898:cluster:auroramysql57dbcluster02-cluster",
+          "KMS-007 aws-managed-key medium arn:aws:rds:us-west-1:951234567898:cluster:auroramysql57dbcluster02-cluster"],
+         "an encrypted Aurora cluster created with backupRetentionPeriod 1, below the default minimum of 7, under the AWS managed key"),
         ("awsdocs-aws-kms-developer-guide.Records.json.gz", [],
          "KMS doc examples: keys used by EC2, S3, DynamoDB and people, none of them protects an RDS/Neptune resource"),
-        ("elastic-integrations.Records.json.gz", [],
+        // KMS-005: test-cloudtrail-event-instance-14340's CreateDBInstance response says
+        // storageEncrypted false (created-unencrypted); test-cloudtrail-event-instance-31611 is
+        // seen only in a ModifyDBInstance whose response says storageEncrypted false
+        // (reported-unencrypted). Neither is deleted in the sample. The -31611-restored instance and
+        // the -31611-cluster are deleted within it, so they are not alive at its end: no finding.
+        ("elastic-integrations.Records.json.gz",
+         ["KMS-005 created-unencrypted high arn:aws:rds:us-east-1:1010101010101:db:test-cloudtrail-event-instance-14340",
+          "KMS-005 reported-unencrypted high arn:aws:rds:us-east-1:000000000:db:test-cloudtrail-event-instance-31611"],
          "real 2024 records: DisableKey and ScheduleKeyDeletion of keys no database uses; RDS resources unencrypted"),
         ("stratus-red-team.Records.json.gz", [], "snapshot sharing: not a key finding"),
-        ("awsdocs-amazon-rds-user-guide.Records.json.gz", [], "an unencrypted CreateDBInstance"),
-        ("awsdocs-amazon-aurora-user-guide.Records.json.gz", [], "an unencrypted CreateDBInstance"),
+        // The two user guides print the same CreateDBInstance record (one eventID) as a Panther
+        // test case: it is stored from the first file read (panther-analysis, listed first), the
+        // guides hold only duplicates of it.
+        ("awsdocs-amazon-rds-user-guide.Records.json.gz", [], "an unencrypted CreateDBInstance (stored from panther-analysis)"),
+        ("awsdocs-amazon-aurora-user-guide.Records.json.gz", [], "the same CreateDBInstance (stored from panther-analysis)"),
         ("awsdocs-amazon-dynamodb-developer-guide.Records.json.gz", [], "DynamoDB's KMS use: not a database key"),
         ("awsdocs-aws-secrets-manager-docs.Records.json.gz", [], "Secrets Manager's KMS use: not a database key"),
         ("awsdocs-aws-cloudtrail-user-guide.Records.json.gz", [], "CloudTrail doc examples: no KMS or RDS findings"),

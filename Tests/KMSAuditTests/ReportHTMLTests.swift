@@ -163,4 +163,22 @@ import Testing
         else { return nil }
         return String(html[start.lowerBound..<end.upperBound])
     }
+
+    /// A real run records only rule ids: the summary table still gives each rule its title (the
+    /// built-in files' headers), not its id a second time, also for rules without findings.
+    @Test func summaryRowsTitleRulesRecordedByIDOnly() throws {
+        let fixture = try ReportFixture.make()
+        defer { fixture.remove() }
+        try fixture.database.queue.write { db in
+            try db.execute(sql: "UPDATE runs SET rules = ? WHERE id = ?",
+                           arguments: [#"["KMS-001","KMS-005","KMS-008","LOG-001","LOG-005"]"#, fixture.runID])
+        }
+        let html = try HTMLReport.render(try fixture.model())
+        let builtin = try RuleCatalog.builtin()
+        for id in ["KMS-005", "KMS-008", "LOG-001", "LOG-005"] {
+            let title = try #require(builtin.first { $0.id == id }?.title)
+            #expect(html.contains("\(id)</a> <span class=\"muted\">\(Self.escaped(title))</span>"), "\(id)")
+            #expect(!html.contains("\(id)</a> <span class=\"muted\">\(id)</span>"))
+        }
+    }
 }

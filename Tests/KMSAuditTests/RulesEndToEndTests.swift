@@ -15,6 +15,9 @@ import Testing
         }
     }
 
+    /// Rules whose findings are told apart by their resource.
+    static let resourceRules: Set<String> = ["KMS-003", "KMS-004", "KMS-005", "KMS-007", "KMS-008"]
+
     func audit(seed: UInt64, events: Int) throws -> (expected: Set<Identity>, found: Set<Identity>, db: DatabaseQueue, dir: URL) {
         let dir = try TestSupport.temporaryDirectory("rules-\(seed)")
         let trail = dir.appendingPathComponent("trail")
@@ -34,7 +37,7 @@ import Testing
             let rule = e["rule_id"] as! String
             return Identity(rule: rule, category: e["category"] as! String, severity: e["severity"] as! String,
                             key: e["key_arn"] as? String, principal: rule == "KMS-003" ? nil : e["principal"] as? String,
-                            resource: rule.hasPrefix("KMS-00") && ["KMS-003", "KMS-004"].contains(rule) ? e["resource"] as? String : nil,
+                            resource: Self.resourceRules.contains(rule) ? e["resource"] as? String : nil,
                             eventID: rule == "KMS-004" ? e["event_id"] as? String : nil,
                             eventCount: ["KMS-001", "KMS-002"].contains(rule) ? e["event_count"] as? Int : nil)
         })
@@ -49,7 +52,7 @@ import Testing
                 let rule: String = r["rule_id"]
                 return Identity(rule: rule, category: r["category"], severity: r["severity"], key: r["key_arn"],
                                 principal: rule == "KMS-003" ? nil : r["principal"],
-                                resource: ["KMS-003", "KMS-004"].contains(rule) ? r["resource"] : nil,
+                                resource: Self.resourceRules.contains(rule) ? r["resource"] : nil,
                                 eventID: rule == "KMS-004" ? r["revocation"] : nil,
                                 eventCount: ["KMS-001", "KMS-002"].contains(rule) ? r["event_count"] : nil)
             })
@@ -71,13 +74,57 @@ import Testing
         for combo in ["KMS-001 succeeded high", "KMS-001 denied low", "KMS-002 cross-account critical",
                       "KMS-002 policy-drift critical", "KMS-002 root-user high", "KMS-002 root-delegation medium",
                       "KMS-002 not-named high", "KMS-002 not-evaluable medium", "KMS-003 backups-off high",
-                      "KMS-003 deleted-without-final-snapshot high", "KMS-003 retention-below-minimum medium"] {
+                      "KMS-003 deleted-without-final-snapshot high", "KMS-003 retention-below-minimum medium",
+                      "KMS-005 created-unencrypted high", "KMS-005 created-unencrypted low",
+                      "KMS-005 restored-unencrypted high", "KMS-005 replica-unencrypted high",
+                      "KMS-005 reported-unencrypted high", "KMS-007 other-account-key high",
+                      "KMS-007 aws-managed-key medium", "KMS-008 single-key low", "KMS-008 single-key medium"] {
             #expect(combos.contains(combo), "\(combo) not found")
         }
         for severity in ["critical", "high", "medium"] {
             #expect(result.found.contains { $0.rule == "KMS-004" && $0.severity == severity })
         }
         #expect(result.found.contains { $0.rule == "KMS-003" && $0.severity == "critical" })
+
+        // Databases with a copy under an independent key give nothing: a cross-region replica
+        // pair, an AWS Backup copy to another region, snapshot copies (events and inventory).
+        for id in ["catalog-db", "catalog-db-replica", "hr-db", "graph-prod", "archive-graph", "search-graph"] {
+            #expect(!result.found.contains { $0.rule == "KMS-008" && $0.resource?.hasSuffix(":" + id) == true }, "\(id)")
+        }
+        try result.db.read { db in
+            // The migrated database names its encrypted successor.
+            let evidence = try String.fetchOne(db, sql: """
+                SELECT evidence FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND rule_id = 'KMS-005'
+                   AND resource LIKE '%:db:crm-archive-db'
+                """) ?? ""
+            #expect(evidence.contains("arn:aws:rds:us-east-1:418295730612:db:crm-archive-db-v2"))
+            // KMS-008 lists every backup path with its key.
+            let single = try String.fetchOne(db, sql: """
+                SELECT evidence FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND rule_id = 'KMS-008'
+                   AND resource LIKE '%:db:legacy-crm-db'
+                """) ?? ""
+            #expect(single.contains("legacy-crm-db-2026-q2"))
+        }
+    }
+
+    /// `max_independent_copy_age_days: 0`: no snapshot copy or Backup copy job is recent enough,
+    /// but a cross-region read replica counts whatever its age (docs/rules/DECISIONS.md #34).
+    @Test func copiesAgeButReplicasDoNot() throws {
+        let result = try audit(seed: 7, events: 4_000)
+        var options = CheckOptions()
+        options.config = try AuditConfig.parse("max_independent_copy_age_days: 0\n", file: "c.yaml")
+        _ = try CheckRunner.run(try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path), options)
+        let single = try result.db.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT resource FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND rule_id = 'KMS-008'
+                """)
+        }
+        for id in ["cluster:archive-graph", "cluster:search-graph", "db:hr-db", "cluster:graph-prod"] {
+            #expect(single.contains { $0.hasSuffix(":" + id) }, "\(id) has no recent copy")
+        }
+        for id in ["db:catalog-db", "db:catalog-db-replica"] {
+            #expect(!single.contains { $0.hasSuffix(":" + id) }, "\(id): a cross-region replica does not age")
+        }
     }
 
     @Test func aSecondCheckMarksNothingNewAndKeepsFingerprints() throws {

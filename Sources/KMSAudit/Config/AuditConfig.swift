@@ -10,6 +10,13 @@ public struct AuditConfig: Equatable, Sendable {
     public var allowedPrincipals: [String: [String]] = [:]
     public var minBackupRetentionDays = 7
     public var maxSnapshotAgeDays = 7
+    /// Accounts whose keys a database may depend on without a KMS-007 `other-account-key` finding.
+    public var trustedKeyAccounts: [String] = []
+    /// Turns KMS-007 `aws-managed-key` off (the account accepts the AWS managed `aws/rds` key).
+    public var allowAWSManagedKeys = false
+    /// How recent a snapshot copy or AWS Backup copy job must be to count for KMS-008
+    /// (default 35: the longest automated backup retention).
+    public var maxIndependentCopyAgeDays = 35
     public var windowStart: String?
     public var windowEnd: String?
     public var suppressions: [Suppression] = []
@@ -45,7 +52,7 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
 extension AuditConfig {
     static let topLevelKeys: Set<String> = [
         "database_keys", "allowed_principals", "min_backup_retention_days", "max_snapshot_age_days",
-        "window", "suppressions",
+        "window", "suppressions", "trusted_key_accounts", "allow_aws_managed_keys", "max_independent_copy_age_days",
     ]
 
     /// Reads and validates; every error names the line. Unknown keys are errors (a typo must not
@@ -92,6 +99,12 @@ extension AuditConfig {
                 config.minBackupRetentionDays = try integer(value, file, key, range: 0...35)
             case "max_snapshot_age_days":
                 config.maxSnapshotAgeDays = try integer(value, file, key, range: 0...3650)
+            case "trusted_key_accounts":
+                config.trustedKeyAccounts = try accountIDs(value, file, key)
+            case "allow_aws_managed_keys":
+                config.allowAWSManagedKeys = try boolean(value, file, key)
+            case "max_independent_copy_age_days":
+                config.maxIndependentCopyAgeDays = try integer(value, file, key, range: 0...3650)
             case "window":
                 guard let m = value.mapping else {
                     throw ConfigError(file: file, line: line(value), reason: "window: expected `since:` and/or `until:`")
@@ -181,6 +194,28 @@ extension AuditConfig {
             throw ConfigError(file: file, line: line(node), reason: "\(what): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return n
+    }
+
+    /// A list of 12-digit AWS account ids (quoted or not: YAML reads `012345678901` as text).
+    private static func accountIDs(_ node: Node, _ file: String, _ what: String) throws -> [String] {
+        guard let list = node.sequence else {
+            throw ConfigError(file: file, line: line(node), reason: "\(what): expected a list of 12-digit account ids")
+        }
+        return try list.map {
+            guard let s = $0.scalar?.string, s.count == 12, s.allSatisfy({ $0 >= "0" && $0 <= "9" }) else {
+                throw ConfigError(file: file, line: line($0),
+                                  reason: "\(what): `\($0.scalar?.string ?? "")` is not a 12-digit AWS account id")
+            }
+            return s
+        }
+    }
+
+    private static func boolean(_ node: Node, _ file: String, _ what: String) throws -> Bool {
+        switch node.scalar?.string.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw ConfigError(file: file, line: line(node), reason: "\(what): expected true or false")
+        }
     }
 
     private static func time(_ node: Node, _ file: String, _ what: String) throws -> String {

@@ -49,6 +49,9 @@ struct FileDecoder {
                 let tape = try parse(ref, file)
                 // Perhaps a key policy or inventory file rather than an event.
                 if ref.index == 0, let kind = DocumentInput.kind(of: tape.root) {
+                    if let problem = DocumentInput.problem(tape.root, kind: kind) {
+                        throw InputError.document(file: file.path, what: DocumentInput.command(kind), reason: problem)
+                    }
                     let place = DocumentInput.locate(path: file.path, kind: kind)
                     document = DocumentInput(kind: kind, keyARN: place.keyARN, account: place.account,
                                              region: place.region, content: Array(ref.bytes))

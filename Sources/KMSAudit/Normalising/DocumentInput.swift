@@ -36,6 +36,65 @@ public struct DocumentInput: Sendable, Equatable {
         return nil
     }
 
+    /// The AWS CLI command whose output this kind of document is (for error messages).
+    static func command(_ kind: Kind) -> String {
+        switch kind {
+        case .keyPolicy: return "aws kms get-key-policy"
+        case .dbClusters: return "aws rds describe-db-clusters"
+        case .dbInstances: return "aws rds describe-db-instances"
+        case .dbClusterSnapshots: return "aws rds describe-db-cluster-snapshots"
+        case .dbSnapshots: return "aws rds describe-db-snapshots"
+        case .aliases: return "aws kms list-aliases"
+        case .keyMetadata: return "aws kms describe-key"
+        }
+    }
+
+    /// Why a document is not what its top-level member says it is (nil when it is): a list that
+    /// is not a list, an item without its identifier, a policy that is not a policy. Such a file
+    /// is refused whole, so that state is never built from half of it.
+    static func problem(_ root: JSONValue, kind: Kind) -> String? {
+        func items(_ member: String, id: String) -> String? {
+            guard let list = root[member], list.kind == .array else { return "\(member) is not an array" }
+            for (i, item) in list.elements.enumerated() {
+                guard item.kind == .object else { return "\(member)[\(i)] is not an object" }
+                guard let v = item[id], v.kind == .string, !(v.string ?? "").isEmpty else {
+                    return "\(member)[\(i)] has no \(id)"
+                }
+            }
+            return nil
+        }
+        switch kind {
+        case .dbClusters: return items("DBClusters", id: "DBClusterIdentifier")
+        case .dbInstances: return items("DBInstances", id: "DBInstanceIdentifier")
+        case .dbClusterSnapshots: return items("DBClusterSnapshots", id: "DBClusterSnapshotIdentifier")
+        case .dbSnapshots: return items("DBSnapshots", id: "DBSnapshotIdentifier")
+        case .aliases: return items("Aliases", id: "AliasName")
+        case .keyMetadata:
+            guard let m = root["KeyMetadata"], m.kind == .object else { return "KeyMetadata is not an object" }
+            guard let arn = m["Arn"]?.string, KeyReference.isKeyARN(arn) else { return "KeyMetadata has no key Arn" }
+            return nil
+        case .keyPolicy:
+            var document = root
+            var parsed: JSONTape?
+            if let text = root["Policy"], text.kind == .string {
+                let bytes = Array((text.string ?? "").utf8)
+                do {
+                    parsed = try JSONTape(parsing: bytes)
+                } catch let e as JSONTapeError {
+                    return "Policy is not JSON (\(e.reason) at byte \(e.offset))"
+                } catch {
+                    return "Policy is not JSON"
+                }
+                document = parsed!.root
+            }
+            guard document.kind == .object else { return "the policy is not a JSON object" }
+            guard let statements = document["Statement"], statements.kind == .array || statements.kind == .object else {
+                return "the policy has no Statement list"
+            }
+            return nil
+        }
+    }
+
     /// Account, region and (for policies) key ARN from where the file sits.
     static func locate(path: String, kind: Kind) -> (keyARN: String?, account: String?, region: String?) {
         let components = path.split(separator: "/").map(String.init)

@@ -206,13 +206,13 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
 }
 
 extension ReportModel {
-    /// Names of rules when the run did not record titles (docs/rules/README.md).
-    static let knownRuleTitles: [String: String] = [
-    "KMS-001": "Key used outside ViaService RDS",
-    "KMS-002": "Key used by an unintended principal",
-    "KMS-003": "Encrypted database without backups",
-    "KMS-004": "Revoked-key exposure",
-]
+    /// Titles of the built-in rules, from their files' headers: a run records only rule ids, and
+    /// a rule without findings (the LOG rules, most of the time) still needs its title.
+    static let knownRuleTitles: [String: String] = {
+        var titles: [String: String] = [:]
+        for rule in (try? RuleCatalog.builtin()) ?? [] { titles[rule.id] = rule.title }
+        return titles
+    }()
 
     /// The key permissions the Neptune guide says a principal needs on a database key
     /// (seed: "Key permissions needed when enabling encryption"): remediation names them.

@@ -177,6 +177,9 @@ public enum CheckRunner {
             "window_start": context.windowStart, "window_end": context.windowEnd,
             "min_backup_retention_days": context.options.config.minBackupRetentionDays,
             "max_snapshot_age_days": context.options.config.maxSnapshotAgeDays,
+            "max_independent_copy_age_days": context.options.config.maxIndependentCopyAgeDays,
+            "allow_aws_managed_keys": context.options.config.allowAWSManagedKeys ? 1 : 0,
+            "trusted_key_accounts": CheckRunner.jsonArray(context.options.config.trustedKeyAccounts),
         ]
         // Bind only the parameters the query names (GRDB rejects unknown ones).
         var arguments = StatementArguments()

@@ -312,7 +312,7 @@ struct BackgroundTraffic {
         return true
     }
 
-    /// Sandbox churn: unencrypted throw-away instances (no key, so never a finding).
+    /// Sandbox churn: throw-away instances deleted, and creates refused by the quota (so never a finding).
     private func rdsChurn(_ w: inout JSONWriter, _ rng: inout SampleRNG, _ t: Int64) {
         let s = stream, p = s.people
         let n = rng.below(40)
@@ -322,7 +322,8 @@ struct BackgroundTraffic {
         let call = RDSEvents.Call(actor: .user(p.ciUser, invokedBy: nil), time: t, region: s.region, recipient: s.account.id,
                                   client: (rng.pick(Clients.ips), Clients.sdkAgents[4]))
         if rng.chance(0.5) {
-            RDSEvents.createInstance(&w, &rng, call, r, requestKey: nil)
+            // Refused: an unencrypted instance left alive would be a KMS-005 finding.
+            RDSEvents.createInstanceRefused(&w, &rng, call, r)
         } else {
             RDSEvents.delete(&w, &rng, call, r, created: t - 3600 * Int64(1 + rng.below(48)), skipFinalSnapshot: true)
         }

@@ -6,7 +6,8 @@ struct ExpectedFinding {
     /// the revoking event.
     var category: String
     var severity: String
-    var keyARN: String
+    /// Nil for an unencrypted database (KMS-005).
+    var keyARN: String?
     var principal: String?
     var resource: String?
     /// The revoking event (KMS-004), else nil.
@@ -20,14 +21,14 @@ struct ExpectedFinding {
     var node: JSONNode {
         .object([
             ("rule_id", .string(ruleID)), ("category", .string(category)), ("severity", .string(severity)),
-            ("key_arn", .string(keyARN)), ("principal", principal.map { .string($0) } ?? .null),
+            ("key_arn", keyARN.map { .string($0) } ?? .null), ("principal", principal.map { .string($0) } ?? .null),
             ("resource", resource.map { .string($0) } ?? .null), ("event_id", eventID.map { .string($0) } ?? .null),
             ("event_count", .int(eventCount)), ("note", .string(note)),
         ])
     }
 
     /// Sort order of the file: rule, key, principal, category, resource, event.
-    var sortKey: [String] { [ruleID, keyARN, principal ?? "", category, resource ?? "", eventID ?? ""] }
+    var sortKey: [String] { [ruleID, keyARN ?? "", principal ?? "", category, resource ?? "", eventID ?? ""] }
 
     static func document(_ findings: [ExpectedFinding]) -> String {
         let sorted = findings.sorted { $0.sortKey.lexicographicallyPrecedes($1.sortKey) }

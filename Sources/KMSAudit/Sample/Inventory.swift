@@ -34,6 +34,7 @@ enum Inventory {
                 files += 1
             }
         }
+        files += try SeedControlInventory.write(world: world, outDir: outDir)
         return files
     }
 

@@ -175,9 +175,12 @@ final class StateBuild {
         try buildKeyPolicies(); step("key-policies")
         try buildGrants(); step("grants")
         try buildKeyStateChanges(); step("key-state")
-        try buildResources(rdsEvents.filter { Self.resourceEventNames.contains($0.name) }); step("resources")
+        try buildResources(rdsEvents.filter { Self.resourceEventNames.contains($0.name) },
+                           snapshotEvents: rdsEvents.filter { Self.snapshotEventNames.contains($0.name) }); step("resources")
         let backupJobs = try fetchBackupJobs(); step("backup-jobs")
-        try buildSnapshots(rdsEvents.filter { Self.snapshotEventNames.contains($0.name) }, backupJobs: backupJobs); step("snapshots")
+        try buildSnapshots(rdsEvents.filter { Self.snapshotEventNames.contains($0.name) },
+                           backupJobs: backupJobs.filter { $0.name == "StartBackupJob" }); step("snapshots")
+        try buildCopyJobs(backupJobs.filter { $0.name == "StartCopyJob" }); step("copy-jobs")
         try buildKeys(); step("keys")
         try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
     }
@@ -198,7 +201,7 @@ final class StateBuild {
             SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
                    request_parameters, response_elements
               FROM events
-             WHERE event_name = 'StartBackupJob' AND event_source = 'backup.amazonaws.com' AND succeeded = 1
+             WHERE event_name IN ('StartBackupJob', 'StartCopyJob') AND event_source = 'backup.amazonaws.com' AND succeeded = 1
              ORDER BY event_time, id
             """)
     }

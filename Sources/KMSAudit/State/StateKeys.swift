@@ -24,6 +24,7 @@ extension StateBuild {
                    json_extract(d.content, '$.KeyMetadata.Arn') AS key_arn,
                    json_extract(d.content, '$.KeyMetadata.CreationDate') AS creation_date,
                    json_extract(d.content, '$.KeyMetadata.KeyManager') AS key_manager,
+                   json_extract(d.content, '$.KeyMetadata.KeyState') AS key_state,
                    json_extract(d.content, '$.KeyMetadata.CustomKeyStoreId') AS custom_key_store_id,
                    json_extract(d.content, '$.KeyMetadata.Description') AS description
               FROM (SELECT file_id, content FROM documents WHERE kind = 'key-metadata' AND json_valid(content)) d
@@ -263,7 +264,9 @@ extension StateBuild {
                 key_manager = coalesce(key_manager, (SELECT m.key_manager FROM state_key_metadata m WHERE m.key_arn = keys.key_arn
                                                        ORDER BY m.file_id DESC LIMIT 1)),
                 custom_key_store_id = coalesce(custom_key_store_id, (SELECT m.custom_key_store_id FROM state_key_metadata m
-                                                       WHERE m.key_arn = keys.key_arn ORDER BY m.file_id DESC LIMIT 1))
+                                                       WHERE m.key_arn = keys.key_arn ORDER BY m.file_id DESC LIMIT 1)),
+                key_state = (SELECT m.key_state FROM state_key_metadata m WHERE m.key_arn = keys.key_arn
+                              ORDER BY m.file_id DESC LIMIT 1)
              WHERE key_arn IN (SELECT key_arn FROM state_key_metadata);
 
             UPDATE keys SET deleted_at = (SELECT min(c.event_time) FROM key_state_changes c

@@ -14,6 +14,15 @@ final class ResourceRecord {
         var encrypted: Bool?
         var keyRef: String?
         var status: String?
+        /// What this record itself stated (the fold over the history, inventory first, gives
+        /// the state after each record: docs/rules/DECISIONS.md #31).
+        var statedRetention: Int?
+        var statedEncrypted: Bool?
+        var statedKeyRef: String?
+        /// The record that settled `encrypted` when this one did (KMS-005's category).
+        var settledBy: String?
+        var settledHow: String?
+        var encryptionSettledBy: String?
     }
 
     var id: Int64 = 0
@@ -40,6 +49,21 @@ final class ResourceRecord {
     var fromEvents = false
     var fromInventory = false
     var changes: [Change] = []
+    /// The record that last settled `encrypted`, how (`response`, `request`, `api-default`,
+    /// `source-snapshot`, `source-resource`, `inventory`, `cluster`), its event and time.
+    var encryptionSettledBy: String?
+    var encryptionBasis: String?
+    var encryptionEventID: String?
+    var encryptionSettledAt: String?
+    /// The create or restore request that turned encryption on named no `kmsKeyId` or named
+    /// `alias/aws/rds` (KMS-007 `aws-managed-key`); nil when no such request was seen.
+    var awsManagedKeyRequested: Bool?
+    /// Restores from a snapshot: the snapshot's ARN. Point-in-time restores and read replicas:
+    /// the source resource's ARN.
+    var restoredFromSnapshot: String?
+    var sourceResourceARN: String?
+    /// Read replicas (and Aurora replica clusters): the source resource's ARN.
+    var replicaSourceARN: String?
 
     init(arn: String, identifier: String, kind: String, account: String?, region: String?) {
         self.arn = arn; self.identifier = identifier; self.kind = kind; self.account = account; self.region = region
@@ -100,13 +124,14 @@ extension StateBuild {
     /// `db_resources` and `db_resource_changes`: inventory documents as the baseline (their time is
     /// unknown, like policy files), then the succeeded RDS events in time order, responses first
     /// (they show the resulting state; Modify requests hold only what changed).
-    func buildResources(_ events: [RDSEvent]) throws {
+    func buildResources(_ events: [RDSEvent], snapshotEvents allSnapshotEvents: [RDSEvent]) throws {
         func incarnations(_ arn: String) -> [ResourceRecord] { resourcesByARN[arn] ?? [] }
         func add(_ r: ResourceRecord) {
             resources.append(r)
             resourcesByARN[r.arn, default: []].append(r)
         }
 
+        let snapshotFacts = try snapshotEncryptionFacts(events: allSnapshotEvents)
         for ev in events {
             let isCluster = ev.name.contains("DBCluster")
             let kind = isCluster ? "cluster" : "instance"
@@ -141,16 +166,31 @@ extension StateBuild {
             r.lastEventAt = ev.time
             if let v = StateJSON.string(resp, "engine") ?? StateJSON.string(req, "engine") { r.engine = v }
             if let v = resourceID { r.resourceID = v }
-            if let v = StateJSON.bool(resp, "storageEncrypted") ?? StateJSON.bool(req, "storageEncrypted") { r.encrypted = v }
-            if let v = StateJSON.string(resp, "kmsKeyId") ?? StateJSON.string(req, "kmsKeyId") { r.keyRef = v }
-            let pending = StateJSON.dict(resp, "pendingModifiedValues")
-            if let v = StateJSON.int(pending, "backupRetentionPeriod") ?? StateJSON.int(resp, "backupRetentionPeriod")
-                ?? StateJSON.int(req, "backupRetentionPeriod") {
-                r.retention = v
-            }
             if !isCluster, let v = StateJSON.string(resp, "dBClusterIdentifier") ?? StateJSON.string(req, "dBClusterIdentifier") {
                 r.clusterIdentifier = v.lowercased()
             }
+            let encryption = encryptionFacts(ev, isCluster: isCluster, memberOfCluster: r.clusterIdentifier != nil,
+                                             snapshots: snapshotFacts)
+            if let v = encryption.encrypted {
+                r.encrypted = v
+                r.encryptionSettledBy = ev.name
+                r.encryptionBasis = encryption.basis
+                r.encryptionEventID = ev.eventID
+                r.encryptionSettledAt = ev.time
+            }
+            if let v = encryption.keyRef { r.keyRef = v }
+            if let v = encryption.awsManagedKeyRequested { r.awsManagedKeyRequested = v }
+            if let v = encryption.restoredFromSnapshot { r.restoredFromSnapshot = v }
+            if let v = encryption.sourceResourceARN { r.sourceResourceARN = v }
+            if ev.name == "CreateDBInstanceReadReplica" || StateJSON.string(req, "replicationSourceIdentifier") != nil {
+                r.replicaSourceARN = encryption.sourceResourceARN
+            }
+            // A pending value counts only once a later record shows it applied (docs/rules/DECISIONS.md #22):
+            // the response's current value, else the request's (creates state it directly).
+            let modify = ev.name.hasPrefix("Modify")
+            let statedRetention = StateJSON.int(resp, "backupRetentionPeriod")
+                ?? (modify && resp != nil ? nil : StateJSON.int(req, "backupRetentionPeriod"))
+            if let v = statedRetention { r.retention = v }
             let createTime = StateTime.canonical(resp?[isCluster ? "clusterCreateTime" : "instanceCreateTime"])
             if isCreate, r.createdEventID == nil {
                 r.createdAt = createTime ?? ev.time
@@ -169,10 +209,28 @@ extension StateBuild {
             r.changes.append(.init(time: ev.time, eventName: ev.name, eventID: ev.eventID, fileID: nil,
                                    principal: ev.principal, retention: r.retention, encrypted: r.encrypted,
                                    keyRef: r.keyRef,
-                                   status: StateJSON.string(resp, "status") ?? StateJSON.string(resp, "dBInstanceStatus")))
+                                   status: StateJSON.string(resp, "status") ?? StateJSON.string(resp, "dBInstanceStatus"),
+                                   statedRetention: statedRetention, statedEncrypted: encryption.encrypted,
+                                   statedKeyRef: encryption.keyRef,
+                                   settledBy: encryption.encrypted != nil ? ev.name : nil, settledHow: encryption.basis))
         }
 
         try applyResourceInventory(add: add)
+        // The state after each record, inventory (the baseline) first, then the events in time
+        // order: what the rules read as the state at the window's end (docs/rules/DECISIONS.md #31, #33).
+        for r in resources {
+            var retention: Int?, encrypted: Bool?, keyRef: String?, settledBy: String?
+            for i in r.changes.indices {
+                let c = r.changes[i]
+                if let v = c.statedRetention { retention = v }
+                if let v = c.statedEncrypted { encrypted = v; settledBy = c.settledBy }
+                if let v = c.statedKeyRef { keyRef = v }
+                r.changes[i].retention = retention
+                r.changes[i].encrypted = encrypted
+                r.changes[i].keyRef = keyRef
+                r.changes[i].encryptionSettledBy = settledBy
+            }
+        }
 
         // Members take encryption and backups from their cluster (docs/rules/DECISIONS.md #10).
         for r in resources where r.kind == "instance" {
@@ -181,9 +239,14 @@ extension StateBuild {
             else { continue }
             r.clusterARN = clusterARN
             guard let cluster = resource(arn: clusterARN, at: r.createdAt) else { continue }
-            r.encrypted = cluster.encrypted ?? r.encrypted
+            if let v = cluster.encrypted {
+                r.encrypted = v
+                r.encryptionSettledBy = cluster.encryptionSettledBy
+                r.encryptionBasis = "cluster"
+            }
             r.keyRef = cluster.keyRef ?? r.keyRef
             r.retention = cluster.retention ?? r.retention
+            r.awsManagedKeyRequested = cluster.awsManagedKeyRequested ?? r.awsManagedKeyRequested
         }
         for r in resources {
             // Encrypted without kmsKeyId: the account's aws/rds key (docs/rules/README.md Terms "DB resource").
@@ -197,13 +260,15 @@ extension StateBuild {
             INSERT INTO db_resources (arn, identifier, kind, engine, account, region, cluster_identifier, cluster_arn,
                 resource_id, storage_encrypted, kms_key_ref, kms_key_arn, backup_retention_period, created_at,
                 created_event_id, last_event_at, deleted_at, deleted_event_id, skip_final_snapshot,
-                final_snapshot_identifier, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                final_snapshot_identifier, source, encryption_settled_by, encryption_basis, encryption_event_id,
+                encryption_settled_at, aws_managed_key_requested, restored_from_snapshot, source_resource_arn,
+                replica_source_arn)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertChange = try db.cachedStatement(sql: """
             INSERT INTO db_resource_changes (db_resource_id, arn, event_time, event_name, event_id, file_id, principal,
-                backup_retention_period, storage_encrypted, kms_key_ref, kms_key_arn, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                backup_retention_period, storage_encrypted, kms_key_ref, kms_key_arn, status, encryption_settled_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for r in resources {
             let source = r.fromEvents && r.fromInventory ? "events+inventory" : r.fromEvents ? "events" : "inventory"
@@ -211,6 +276,8 @@ extension StateBuild {
                 r.arn, r.identifier, r.kind, r.engine, r.account, r.region, r.clusterIdentifier, r.clusterARN,
                 r.resourceID, r.encrypted, r.keyRef, r.keyARN, r.retention, r.createdAt, r.createdEventID,
                 r.lastEventAt, r.deletedAt, r.deletedEventID, r.skipFinalSnapshot, r.finalSnapshotIdentifier, source,
+                r.encryptionSettledBy, r.encryptionBasis, r.encryptionEventID, r.encryptionSettledAt,
+                r.awsManagedKeyRequested, r.restoredFromSnapshot, r.sourceResourceARN, r.replicaSourceARN,
             ])
             r.id = db.lastInsertedRowID
             for c in r.changes.sorted(by: { ($0.time ?? "") < ($1.time ?? "") }) {
@@ -218,7 +285,8 @@ extension StateBuild {
                 let keyARN = c.encrypted == false ? nil
                     : aliases.resolveKeyRef(keyRef, region: r.region, account: r.account, at: c.time ?? r.createdAt)
                 try insertChange.execute(arguments: [r.id, r.arn, c.time, c.eventName, c.eventID, c.fileID, c.principal,
-                                                     c.retention, c.encrypted, keyRef, keyARN, c.status])
+                                                     c.retention, c.encrypted, keyRef, keyARN, c.status,
+                                                     c.encryptionSettledBy])
                 summary.dbResourceChanges += 1
             }
         }
@@ -262,21 +330,211 @@ extension StateBuild {
                 let retention = StateJSON.int(item, "BackupRetentionPeriod")
                 if r.engine == nil { r.engine = StateJSON.string(item, "Engine") }
                 if r.resourceID == nil { r.resourceID = resourceID }
-                if r.encrypted == nil { r.encrypted = encrypted }
+                if r.encrypted == nil, let encrypted {
+                    r.encrypted = encrypted
+                    r.encryptionSettledBy = "inventory"
+                    r.encryptionBasis = "inventory"
+                }
                 if r.keyRef == nil { r.keyRef = keyRef }
                 if r.retention == nil { r.retention = retention }
                 if !isCluster, r.clusterIdentifier == nil {
                     r.clusterIdentifier = StateJSON.string(item, "DBClusterIdentifier")?.lowercased()
+                }
+                if r.replicaSourceARN == nil,
+                   let source = StateJSON.string(item, isCluster ? "ReplicationSourceIdentifier" : "ReadReplicaSourceDBInstanceIdentifier") {
+                    r.replicaSourceARN = Self.resourceARN(source, isCluster: isCluster, region: r.region, account: r.account)
                 }
                 if r.createdAt == nil {
                     r.createdAt = StateTime.canonical(item[isCluster ? "ClusterCreateTime" : "InstanceCreateTime"])
                 }
                 r.changes.insert(.init(time: nil, eventName: "inventory", eventID: nil, fileID: doc["file_id"],
                                        principal: nil, retention: retention, encrypted: encrypted, keyRef: keyRef,
-                                       status: StateJSON.string(item, "Status") ?? StateJSON.string(item, "DBInstanceStatus")),
+                                       status: StateJSON.string(item, "Status") ?? StateJSON.string(item, "DBInstanceStatus"),
+                                       statedRetention: retention, statedEncrypted: encrypted, statedKeyRef: keyRef,
+                                       settledBy: encrypted != nil ? "inventory" : nil, settledHow: "inventory"),
                                  at: 0)
             }
         }
+    }
+
+    /// What one snapshot says about its encryption, for restores that do not state their own.
+    struct SnapshotEncryption {
+        var encrypted: Bool?
+        var keyRef: String?
+        var resourceARN: String?
+    }
+
+    /// Snapshot ARN → its encryption and the resource it is of, from succeeded snapshot creates
+    /// and copies and from snapshot inventory (a snapshot's own `encrypted`/`storageEncrypted`:
+    /// docs/rules/DECISIONS.md #32).
+    func snapshotEncryptionFacts(events: [RDSEvent]) throws -> [String: SnapshotEncryption] {
+        var facts: [String: SnapshotEncryption] = [:]
+        for ev in events where ev.name.hasPrefix("Create") || ev.name.hasPrefix("Copy") {
+            let isCluster = ev.name.contains("Cluster")
+            let req = ev.request, resp = ev.response
+            guard let rawID = StateJSON.string(resp, isCluster ? "dBClusterSnapshotIdentifier" : "dBSnapshotIdentifier")
+                ?? StateJSON.string(req, isCluster ? "dBClusterSnapshotIdentifier" : "dBSnapshotIdentifier")
+                ?? StateJSON.string(req, isCluster ? "targetDBClusterSnapshotIdentifier" : "targetDBSnapshotIdentifier"),
+                let arn = StateJSON.string(resp, isCluster ? "dBClusterSnapshotArn" : "dBSnapshotArn")?.lowercased()
+                    ?? Self.rdsARN(kind: isCluster ? "cluster-snapshot" : "snapshot", identifier: rawID.lowercased(),
+                                   region: ev.region, account: ev.account) else { continue }
+            var f = SnapshotEncryption()
+            f.encrypted = StateJSON.bool(resp, isCluster ? "storageEncrypted" : "encrypted") ?? StateJSON.bool(resp, "storageEncrypted")
+            f.keyRef = StateJSON.string(resp, "kmsKeyId") ?? StateJSON.string(req, "kmsKeyId")
+            if let id = StateJSON.string(resp, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier")
+                ?? StateJSON.string(req, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier") {
+                f.resourceARN = Self.rdsARN(kind: isCluster ? "cluster" : "instance", identifier: id.lowercased(),
+                                            region: ev.region, account: ev.account)
+            }
+            if ev.name.hasPrefix("Copy") {
+                let sourceRef = StateJSON.string(req, isCluster ? "sourceDBClusterSnapshotIdentifier" : "sourceDBSnapshotIdentifier")
+                let source = sourceRef.flatMap { Self.snapshotARN($0, isCluster: isCluster, region: ev.region, account: ev.account) }
+                    .flatMap { facts[$0] }
+                if f.encrypted == nil { f.encrypted = source?.encrypted }
+                if f.keyRef == nil { f.keyRef = source?.keyRef }
+                if let sourceResource = source?.resourceARN { f.resourceARN = sourceResource }
+            }
+            facts[arn] = f
+        }
+        let docs = try Row.fetchAll(db, sql: """
+            SELECT kind, account, region, content FROM documents
+             WHERE kind IN ('db-snapshots', 'db-cluster-snapshots') ORDER BY file_id
+            """)
+        for doc in docs {
+            let isCluster = (doc["kind"] as String) == "db-cluster-snapshots"
+            guard let content = StateJSON.object(doc["content"]),
+                  let items = content[isCluster ? "DBClusterSnapshots" : "DBSnapshots"] as? [[String: Any]] else { continue }
+            for item in items {
+                guard let rawID = StateJSON.string(item, isCluster ? "DBClusterSnapshotIdentifier" : "DBSnapshotIdentifier"),
+                      let arn = StateJSON.string(item, isCluster ? "DBClusterSnapshotArn" : "DBSnapshotArn")?.lowercased()
+                        ?? Self.rdsARN(kind: isCluster ? "cluster-snapshot" : "snapshot", identifier: rawID.lowercased(),
+                                       region: doc["region"], account: doc["account"]) else { continue }
+                var f = facts[arn] ?? SnapshotEncryption()
+                if f.encrypted == nil { f.encrypted = StateJSON.bool(item, isCluster ? "StorageEncrypted" : "Encrypted") }
+                if f.keyRef == nil { f.keyRef = StateJSON.string(item, "KmsKeyId") }
+                if f.resourceARN == nil, let id = StateJSON.string(item, isCluster ? "DBClusterIdentifier" : "DBInstanceIdentifier") {
+                    let parts = ARNParts(arn)
+                    f.resourceARN = Self.rdsARN(kind: isCluster ? "cluster" : "instance", identifier: id.lowercased(),
+                                                region: parts?.region ?? doc["region"], account: parts?.account ?? doc["account"])
+                }
+                facts[arn] = f
+            }
+        }
+        return facts
+    }
+
+    /// A snapshot named by ARN or identifier, as a lower-case ARN.
+    static func snapshotARN(_ ref: String, isCluster: Bool, region: String?, account: String?) -> String? {
+        if ref.hasPrefix("arn:") { return ref.lowercased() }
+        return rdsARN(kind: isCluster ? "cluster-snapshot" : "snapshot", identifier: ref.lowercased(), region: region, account: account)
+    }
+
+    /// A resource named by ARN or identifier, as a lower-case ARN.
+    static func resourceARN(_ ref: String, isCluster: Bool, region: String?, account: String?) -> String? {
+        if ref.hasPrefix("arn:") { return ref.lowercased() }
+        return rdsARN(kind: isCluster ? "cluster" : "instance", identifier: ref.lowercased(), region: region, account: account)
+    }
+
+    /// What one resource event settles about encryption (RULES KMS-005): the response's
+    /// `storageEncrypted`, else the request's; a create that states nothing is unencrypted (the
+    /// API's default); a restore or read replica that states nothing has its source's encryption
+    /// (the snapshot's, or the source resource's), unknown when that is unknown. Also the key
+    /// it inherits, whether the request asked for the AWS managed key, and its source.
+    struct EncryptionFacts {
+        var encrypted: Bool?
+        var basis: String?
+        var keyRef: String?
+        var awsManagedKeyRequested: Bool?
+        var restoredFromSnapshot: String?
+        var sourceResourceARN: String?
+    }
+
+    func encryptionFacts(_ ev: RDSEvent, isCluster: Bool, memberOfCluster: Bool,
+                         snapshots: [String: SnapshotEncryption]) -> EncryptionFacts {
+        let req = ev.request, resp = ev.response
+        var f = EncryptionFacts()
+        if let v = StateJSON.bool(resp, "storageEncrypted") {
+            f.encrypted = v; f.basis = "response"
+        } else if let v = StateJSON.bool(req, "storageEncrypted") {
+            f.encrypted = v; f.basis = "request"
+        }
+        let requestKey = StateJSON.string(req, "kmsKeyId")
+        f.keyRef = StateJSON.string(resp, "kmsKeyId") ?? requestKey
+        func namesAWSManaged(_ ref: String?) -> Bool {
+            guard let ref else { return false }
+            return ref == "alias/aws/rds" || ref.hasSuffix(":alias/aws/rds")
+        }
+
+        // The source a restore or replica inherits from.
+        var sourceEncrypted: Bool?
+        var sourceKeyRef: String?
+        var sourceRegion: String?
+        switch ev.name {
+        case "RestoreDBClusterFromSnapshot", "RestoreDBInstanceFromDBSnapshot":
+            let ref = StateJSON.string(req, "snapshotIdentifier") ?? StateJSON.string(req, "dBSnapshotIdentifier")
+                ?? StateJSON.string(req, "dBClusterSnapshotIdentifier")
+            // A cluster restore names a cluster snapshot (or, for Aurora, possibly a DB snapshot).
+            let candidates = ref.map { r in [Self.snapshotARN(r, isCluster: isCluster, region: ev.region, account: ev.account),
+                                             Self.snapshotARN(r, isCluster: !isCluster, region: ev.region, account: ev.account)]
+                .compactMap { $0 } } ?? []
+            let arn = candidates.first { snapshots[$0] != nil } ?? candidates.first
+            f.restoredFromSnapshot = arn
+            if let arn, let snap = snapshots[arn] {
+                sourceEncrypted = snap.encrypted ?? resource(arn: snap.resourceARN, at: ev.time)?.encrypted
+                sourceKeyRef = snap.keyRef ?? (snap.encrypted == nil ? resource(arn: snap.resourceARN, at: ev.time)?.keyRef : nil)
+                sourceRegion = ARNParts(arn)?.region
+                f.sourceResourceARN = snap.resourceARN
+            }
+        case "RestoreDBClusterToPointInTime", "RestoreDBInstanceToPointInTime", "CreateDBInstanceReadReplica":
+            let ref = isCluster ? StateJSON.string(req, "sourceDBClusterIdentifier")
+                : StateJSON.string(req, "sourceDBInstanceIdentifier")
+            if let ref, let arn = Self.resourceARN(ref, isCluster: isCluster, region: ev.region, account: ev.account) {
+                f.sourceResourceARN = arn
+                let source = resource(arn: arn, at: ev.time)
+                sourceEncrypted = source?.encrypted
+                sourceKeyRef = source?.keyRef
+                sourceRegion = ARNParts(arn)?.region ?? source?.region
+            }
+        case "CreateDBCluster":
+            if let ref = StateJSON.string(req, "replicationSourceIdentifier") {
+                f.sourceResourceARN = Self.resourceARN(ref, isCluster: true, region: ev.region, account: ev.account)
+                let source = resource(arn: f.sourceResourceARN, at: ev.time)
+                sourceEncrypted = source?.encrypted
+                sourceKeyRef = source?.keyRef
+                sourceRegion = ARNParts(f.sourceResourceARN ?? "")?.region
+            }
+        default:
+            break
+        }
+        let inherits = f.sourceResourceARN != nil || f.restoredFromSnapshot != nil
+        let isCreate = Self.clusterCreates.contains(ev.name) || Self.instanceCreates.contains(ev.name)
+        if f.encrypted == nil, isCreate {
+            if inherits {
+                if let v = sourceEncrypted {
+                    f.encrypted = v
+                    f.basis = f.restoredFromSnapshot != nil ? "source-snapshot" : "source-resource"
+                }
+            } else if ev.name == "CreateDBCluster" || (ev.name == "CreateDBInstance" && !memberOfCluster) {
+                f.encrypted = false; f.basis = "api-default"
+            }
+        }
+        // A copy of the source's data keeps the source's key when no other is named (in the same region).
+        if inherits, requestKey == nil, f.keyRef == nil, sourceEncrypted == true, sourceRegion == nil || sourceRegion == ev.region {
+            f.keyRef = sourceKeyRef
+        }
+        // KMS-007: did the request that turned encryption on ask for the AWS managed key?
+        if isCreate, f.encrypted == true {
+            if namesAWSManaged(requestKey) {
+                f.awsManagedKeyRequested = true
+            } else if requestKey != nil {
+                f.awsManagedKeyRequested = false
+            } else if !inherits {
+                f.awsManagedKeyRequested = !(ev.name == "CreateDBInstance" && memberOfCluster)
+            } else if sourceEncrypted == false {
+                f.awsManagedKeyRequested = true
+            }
+        }
+        return f
     }
 
     /// The incarnation of `arn` alive at `t`, else the latest.
@@ -448,6 +706,31 @@ extension StateBuild {
             try insert.run()
         }
         summary.snapshots = all.count
+    }
+
+    /// `backup_copy_jobs`: AWS Backup `StartCopyJob`s, each tied to the snapshot (recovery point)
+    /// it copies and so to its resource (KMS-008: a copy to another region or account).
+    func buildCopyJobs(_ events: [RDSEvent]) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO backup_copy_jobs (event_id, event_time, copy_job_id, account, region, source_recovery_point_arn,
+                destination_vault_arn, destination_account, destination_region, snapshot_id, db_resource_id, resource_arn)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, s.id, s.db_resource_id, coalesce(s.resource_arn, ?)
+              FROM (SELECT 1) LEFT JOIN (SELECT id, db_resource_id, resource_arn FROM snapshots
+                                          WHERE arn = ? OR arn = lower(?) ORDER BY id DESC LIMIT 1) s
+            """)
+        for ev in events {
+            let source = StateJSON.string(ev.request, "recoveryPointArn") ?? StateJSON.string(ev.request, "sourceRecoveryPointArn")
+            let destination = StateJSON.string(ev.request, "destinationBackupVaultArn")
+            let dp = destination.flatMap(ARNParts.init)
+            // A recovery point that is the resource's own ARN (continuous backups) names its resource.
+            var resourceARN: String?
+            if let lower = source?.lowercased(), ARNParts.isRDS(lower), let p = ARNParts(lower),
+               p.resource.hasPrefix("cluster:") || p.resource.hasPrefix("db:") {
+                resourceARN = lower
+            }
+            try insert.execute(arguments: [ev.eventID, ev.time, StateJSON.string(ev.response, "copyJobId"), ev.account, ev.region,
+                                           source, destination, dp?.account, dp?.region, resourceARN, source ?? "", source ?? ""])
+        }
     }
 
     /// Fields of an RDS snapshot response (camelCase), where present.

@@ -198,9 +198,46 @@ enum StateSchema {
     CREATE INDEX snapshots_key ON snapshots(key_arn);
     """
 
+    /// What KMS-005, KMS-007 and KMS-008 need: which record settled each resource's encryption,
+    /// whether the request asked for the AWS managed key, where restores and replicas came from,
+    /// describe-key's key state, and AWS Backup copy jobs.
+    static let v10SeedControls = """
+    ALTER TABLE db_resources ADD COLUMN encryption_settled_by TEXT;
+    ALTER TABLE db_resources ADD COLUMN encryption_basis TEXT;
+    ALTER TABLE db_resources ADD COLUMN encryption_event_id TEXT;
+    ALTER TABLE db_resources ADD COLUMN encryption_settled_at TEXT;
+    ALTER TABLE db_resources ADD COLUMN aws_managed_key_requested INTEGER;
+    ALTER TABLE db_resources ADD COLUMN restored_from_snapshot TEXT;
+    ALTER TABLE db_resources ADD COLUMN source_resource_arn TEXT;
+    ALTER TABLE db_resources ADD COLUMN replica_source_arn TEXT;
+    CREATE INDEX db_resources_restored_from ON db_resources(restored_from_snapshot);
+    CREATE INDEX db_resources_replica_source ON db_resources(replica_source_arn);
+    ALTER TABLE db_resource_changes ADD COLUMN encryption_settled_by TEXT;
+    ALTER TABLE keys ADD COLUMN key_state TEXT;
+    CREATE INDEX snapshots_arn ON snapshots(arn);
+
+    CREATE TABLE backup_copy_jobs (
+        id                        INTEGER PRIMARY KEY,
+        event_id                  TEXT NOT NULL,
+        event_time                TEXT NOT NULL,
+        copy_job_id               TEXT,
+        account                   TEXT,
+        region                    TEXT,
+        source_recovery_point_arn TEXT,
+        destination_vault_arn     TEXT,
+        destination_account       TEXT,
+        destination_region        TEXT,
+        snapshot_id               INTEGER,
+        db_resource_id            INTEGER,
+        resource_arn              TEXT
+    );
+    CREATE INDEX backup_copy_jobs_resource ON backup_copy_jobs(resource_arn, event_time);
+    CREATE INDEX backup_copy_jobs_db_resource ON backup_copy_jobs(db_resource_id, event_time);
+    """
+
     /// Every derived table, in an order that deletes dependents first.
     static let derivedTables = [
         "event_keys", "alias_history", "key_policies", "grants", "key_state_changes",
-        "db_resource_changes", "snapshots", "db_resources", "keys",
+        "backup_copy_jobs", "db_resource_changes", "snapshots", "db_resources", "keys",
     ]
 }

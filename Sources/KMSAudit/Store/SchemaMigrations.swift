@@ -32,6 +32,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v9-covering-key-index") { db in
             try db.execute(sql: v9CoveringKeyIndex)
         }
+        migrator.registerMigration("v10-seed-controls") { db in
+            try db.execute(sql: StateSchema.v10SeedControls)
+        }
         migrator.registerMigration("v12-databases-view") { db in
             try db.execute(sql: DatabaseOverviewSchema.v12)
         }

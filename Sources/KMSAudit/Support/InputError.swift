@@ -25,12 +25,15 @@ public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
     case record(file: String, record: Int, offset: Int64, reason: String)
     /// The file holds nothing at all.
     case empty(file: String)
+    /// A key policy or inventory document (recognised by its top-level member) whose content is
+    /// not what that kind of document holds: `what` names the AWS CLI output it claims to be.
+    case document(file: String, what: String, reason: String)
 
     public var file: String {
         switch self {
         case .unreadable(let f, _), .gzip(let f, _, _), .inflatedTooLarge(let f, _), .json(let f, _, _),
              .utf8(let f, _), .tooDeep(let f, _, _), .recordTooLarge(let f, _, _, _), .shape(let f, _),
-             .record(let f, _, _, _), .empty(let f):
+             .record(let f, _, _, _), .empty(let f), .document(let f, _, _):
             return f
         }
     }
@@ -48,6 +51,7 @@ public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
         case .shape(let f, let r): return "\(f): not a CloudTrail file: \(r)"
         case .record(let f, let i, let o, let r): return "\(f): record \(i) at byte \(o): \(r)"
         case .empty(let f): return "\(f): empty file"
+        case .document(let f, let w, let r): return "\(f): not valid \(w) output: \(r)"
         }
     }
 
@@ -64,6 +68,7 @@ public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
         case .shape: return "shape"
         case .record: return "record"
         case .empty: return "empty"
+        case .document: return "document"
         }
     }
 }

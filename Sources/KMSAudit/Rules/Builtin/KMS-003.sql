@@ -19,7 +19,16 @@
 --   kms:GenerateDataKeyWithoutPlaintext, kms:ReEncryptFrom, kms:ReEncryptTo, kms:CreateGrant and
 --   kms:DescribeKey.
 WITH resources AS (
-    SELECT r.*,
+    -- Deleted after the window's end: alive at it (docs/rules/DECISIONS.md #30); judged on its
+    -- state as of the window's end, or of its deletion (#33).
+    SELECT r.id, r.arn, r.identifier, r.kind, r.engine, r.account, r.region, r.cluster_identifier,
+           r.storage_encrypted, r.kms_key_arn, r.kms_key_ref, r.created_at, r.last_event_at, r.skip_final_snapshot,
+           CASE WHEN r.deleted_at <= :window_end THEN r.deleted_at END AS deleted_at,
+           (SELECT c.backup_retention_period FROM db_resource_changes c
+             WHERE c.db_resource_id = r.id
+               AND (c.event_time IS NULL OR c.event_time <= CASE WHEN r.deleted_at IS NOT NULL AND r.deleted_at <= :window_end
+                                                                 THEN r.deleted_at ELSE :window_end END)
+             ORDER BY coalesce(c.event_time, '') DESC, c.id DESC LIMIT 1) AS backup_retention_period,
            strftime('%Y-%m-%dT%H:%M:%SZ', CASE WHEN r.deleted_at IS NOT NULL AND r.deleted_at <= :window_end
                                                THEN r.deleted_at ELSE :window_end END,
                     printf('-%d days', :max_snapshot_age_days)) AS snapshot_since,
