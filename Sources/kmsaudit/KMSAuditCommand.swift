@@ -14,7 +14,7 @@ struct KMSAuditCommand: ParsableCommand {
             (the rest landed).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [AuditCommand.self, IngestCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
+        subcommands: [AuditCommand.self, IngestCommand.self, CollectCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
                       RulesCommand.self, SampleCommand.self]
     )
 }
