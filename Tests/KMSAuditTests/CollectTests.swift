@@ -38,8 +38,10 @@ import Glibc
             }
         }
 
+        /// SIGKILL: the server inherits the test thread's signal mask, in which SIGTERM and
+        /// SIGINT are blocked.
         func stop() {
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
 
@@ -120,8 +122,9 @@ import Glibc
         try ProcessOutput.run(TestSupport.binary, args, environment: env)
     }
 
-    /// Key A protects the Neptune cluster and has a custom policy (no account-root statement);
-    /// key B, default policy, the Postgres instance. A grant on A names user/GrantUser.
+    /// Key A protects the Neptune cluster (7 days of backups, a manual snapshot) and has a custom
+    /// policy (no account-root statement); key B, default policy, the Postgres instance, whose
+    /// automated backups are off. A grant on A names user/GrantUser.
     struct Made {
         var keyA: String, keyAID: String, keyB: String, keyBID: String, grantID: String
     }
@@ -156,15 +159,18 @@ import Glibc
         try aws(env, ["rds", "create-db-instance", "--db-instance-identifier", "ledger", "--engine", "postgres",
                       "--db-instance-class", "db.t3.micro", "--allocated-storage", "20", "--master-username", "admin",
                       "--master-user-password", "not-a-real-password", "--storage-encrypted", "--kms-key-id", keyB,
-                      "--backup-retention-period", "1"])
-        try aws(env, ["rds", "create-db-snapshot", "--db-instance-identifier", "ledger", "--db-snapshot-identifier", "ledger-manual"])
+                      "--backup-retention-period", "0"])
         return Made(keyA: keyA, keyAID: metaA["KeyId"] as! String, keyB: keyB, keyBID: metaB["KeyId"] as! String,
                     grantID: grant["GrantId"] as! String)
     }
 
     /// Two direct Decrypt calls on key A, made from the real AWS-docs record: one by the user the
-    /// grant names, one by a user nothing names.
+    /// grant names, one by a user nothing names. Timed now, after the resources were made (the
+    /// audit window ends at the last event; inventory resources count from their creation).
     static func writeTrail(_ dir: URL, keyA: String) throws -> URL {
+        let now = Date()
+        let times = [now, now.addingTimeInterval(1)].map(TimeFormats.canonical)
+        let day = String(times[0].prefix(10))
         let template = try JSONSerialization.jsonObject(
             with: Data(contentsOf: TestSupport.fixture("reports/kms-decrypt.awsdocs-3.json"))) as! [String: Any]
         var records: [[String: Any]] = []
@@ -172,7 +178,7 @@ import Glibc
             var r = template
             r["userIdentity"] = ["type": "IAMUser", "principalId": "AIDA\(i)", "arn": "arn:aws:iam::\(account):user/\(user)",
                                  "accountId": account, "userName": user]
-            r["eventTime"] = "2026-12-01T10:0\(i):00Z"
+            r["eventTime"] = times[i]
             r["awsRegion"] = region
             r["requestParameters"] = ["encryptionAlgorithm": "SYMMETRIC_DEFAULT", "keyId": keyA]
             r["additionalEventData"] = nil
@@ -184,7 +190,7 @@ import Glibc
         }
         let trail = dir.appendingPathComponent("trail")
         try TestSupport.gzip(try TestSupport.batch(records), to: trail.appendingPathComponent(
-            "AWSLogs/\(account)/CloudTrail/\(region)/2026/12/01/\(account)_CloudTrail_\(region)_20261201T1005Z_collecttest00001.json.gz"))
+            "AWSLogs/\(account)/CloudTrail/\(region)/\(day.replacingOccurrences(of: "-", with: "/"))/\(account)_CloudTrail_\(region)_\(day.replacingOccurrences(of: "-", with: ""))T2359Z_collecttest00001.json.gz"))
         return trail
     }
 
@@ -229,6 +235,23 @@ import Glibc
         #expect(report.failures.isEmpty && report.complete)
         #expect(Set(expected).isSubset(of: Set(report.files)))
 
+        // --profile: its region (no region in the environment) and its credentials.
+        try TestSupport.write("[profile audit]\nregion = eu-west-1\n", to: URL(fileURLWithPath: env["AWS_CONFIG_FILE"]!))
+        try TestSupport.write("[audit]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+                              to: URL(fileURLWithPath: env["AWS_SHARED_CREDENTIALS_FILE"]!))
+        var profileEnv = env
+        profileEnv["AWS_DEFAULT_REGION"] = nil
+        profileEnv["AWS_ACCESS_KEY_ID"] = nil
+        profileEnv["AWS_SECRET_ACCESS_KEY"] = nil
+        let other = dir.appendingPathComponent("collected-profile")
+        let byProfile = try Self.kmsaudit(["collect", "--out", other.path, "--profile", "audit"], env: profileEnv)
+        #expect(byProfile.status == 0, "\(String(decoding: byProfile.stderr, as: UTF8.self))")
+        let profileReport = try JSONDecoder().decode(CollectReport.self, from: Data(contentsOf: other.appendingPathComponent("collect-report.json")))
+        #expect(profileReport.regionSource == "profile")
+        #expect(profileReport.regions == [CollectReport.Region(name: "eu-west-1", keys: 0)])
+        #expect(FileManager.default.fileExists(atPath: other.appendingPathComponent(
+            "inventory/\(Self.account)/eu-west-1/describe-db-clusters.json").path))
+
         // The audit on the collected folder and a two-call trail.
         let trail = try Self.writeTrail(dir, keyA: made.keyA)
         let db = dir.appendingPathComponent("a.sqlite").path
@@ -265,7 +288,10 @@ import Glibc
             ])
             #expect(resources.map { $0["kms_key_arn"] as String? } == [made.keyA, made.keyA, made.keyB])
             #expect(resources.allSatisfy { $0["source"] == "inventory" })
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshots WHERE source = 'inventory'") == 2)
+            let manual = try Row.fetchAll(db, sql: "SELECT arn, key_arn, source FROM snapshots WHERE snapshot_type = 'manual'")
+            #expect(manual.map { $0["arn"] as String } == ["arn:aws:rds:\(Self.region):\(Self.account):cluster-snapshot:graph-prod-manual"])
+            #expect(manual.first?["key_arn"] == made.keyA)
+            #expect(manual.first?["source"] == "inventory")
 
             let alias = try String.fetchOne(db, sql: "SELECT key_arn FROM alias_history WHERE alias_name = 'alias/graph-db'")
             #expect(alias == made.keyA)
@@ -281,9 +307,10 @@ import Glibc
             // KMS-002: the user nothing names is found; the one the grant names is not.
             let kms002 = try String.fetchAll(db, sql: "SELECT principal FROM latest_findings WHERE rule_id = 'KMS-002' ORDER BY principal")
             #expect(kms002 == ["arn:aws:iam::\(Self.account):user/Intruder"])
-            // KMS-003: the cluster's only backup is under its own key.
-            let kms003 = try String.fetchAll(db, sql: "SELECT resource FROM latest_findings WHERE rule_id = 'KMS-003' ORDER BY resource")
-            #expect(kms003.contains("arn:aws:rds:\(Self.region):\(Self.account):cluster:graph-prod"))
+            // KMS-003: the instance whose backups are off; not the cluster, which keeps 7 days.
+            let kms003 = try Row.fetchAll(db, sql: "SELECT resource, category FROM latest_findings WHERE rule_id = 'KMS-003'")
+            #expect(kms003.map { $0["resource"] as String } == ["arn:aws:rds:\(Self.region):\(Self.account):db:ledger"])
+            #expect(kms003.first?["category"] == "backups-off")
         }
 
         // Without the grants files the grant's user is unintended too: the baseline is what kept it out.
@@ -386,5 +413,37 @@ import Glibc
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("kmsaudit: collect: the AWS CLI `aws` was not found on PATH") == true)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
+    }
+}
+
+/// Migration v10 on a database made before it: documents kept, `grants` documents accepted.
+@Suite struct GrantDocumentMigrationTests {
+    @Test func keepsDocumentsAndAcceptsGrants() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent("old.sqlite").path)
+        let migrator = SchemaMigrations.migrator
+        try migrator.migrate(queue, upTo: "v9-covering-key-index")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO files (id, path, kind, size, mtime_ns, status, ingested_at)
+                VALUES (1, '/p/policies/123456789012/us-east-1/k.json', 'policy', 2, 0, 'ok', '2026-12-01T00:00:00Z'),
+                       (2, '/p/inventory/123456789012/us-east-1/list-grants-k.json', 'inventory', 2, 0, 'ok', '2026-12-01T00:00:00Z');
+                INSERT INTO documents (file_id, kind, key_arn, account, region, content)
+                VALUES (1, 'key-policy', 'arn:aws:kms:us-east-1:123456789012:key/k', '123456789012', 'us-east-1', '{"Policy":"{}"}');
+                """)
+            #expect(throws: (any Error).self) {
+                try db.execute(sql: "INSERT INTO documents (file_id, kind, content) VALUES (2, 'grants', '{\"Grants\":[]}')")
+            }
+        }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO documents (file_id, kind, content) VALUES (2, 'grants', '{\"Grants\":[]}')")
+            let rows = try Row.fetchAll(db, sql: "SELECT file_id, kind, key_arn FROM documents ORDER BY file_id")
+            #expect(rows.map { $0["kind"] as String } == ["key-policy", "grants"])
+            #expect(rows.first?["key_arn"] == "arn:aws:kms:us-east-1:123456789012:key/k")
+            let columns = try db.columns(in: "grants").map(\.name)
+            #expect(columns.contains("source") && columns.contains("file_id"))
+            #expect(try db.columns(in: "grants").first { $0.name == "created_at" }?.isNotNull == false)
+        }
     }
 }

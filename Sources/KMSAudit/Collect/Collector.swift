@@ -286,15 +286,20 @@ public enum Collector {
             && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
-    /// Runs `body(0..<count)` on up to `jobs` threads.
+    /// Runs `body(0..<count)` on up to `jobs` threads. Threads of our own rather than
+    /// Dispatch's workers: a process spawned from a worker inherits its signal mask, in which
+    /// SIGTERM and SIGINT are blocked, so a stopped `collect` would leave its `aws` calls running.
     static func parallel(_ count: Int, jobs: Int, _ body: @escaping @Sendable (Int) -> Void) {
         guard count > 0 else { return }
         let next = Counter()
         let group = DispatchGroup()
         for _ in 0..<max(1, min(jobs, count)) {
-            DispatchQueue.global().async(group: group) {
+            group.enter()
+            let thread = Thread {
                 while let i = next.take(below: count) { body(i) }
+                group.leave()
             }
+            thread.start()
         }
         group.wait()
     }
