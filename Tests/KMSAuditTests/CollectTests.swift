@@ -255,7 +255,11 @@ import Glibc
         // The audit on the collected folder and a two-call trail.
         let trail = try Self.writeTrail(dir, keyA: made.keyA)
         let db = dir.appendingPathComponent("a.sqlite").path
-        let audit = try Self.kmsaudit(["audit", out.path, trail.path, "--db", db, "--report-dir",
+        // moto makes an automated snapshot even with backups off (AWS does not): with a snapshot
+        // age of 0 no snapshot counts as a backup, so KMS-003 judges by retention alone.
+        let config = dir.appendingPathComponent("kmsaudit.yaml")
+        try TestSupport.write("max_snapshot_age_days: 0\n", to: config)
+        let audit = try Self.kmsaudit(["audit", out.path, trail.path, "--db", db, "--config", config.path, "--report-dir",
                                        dir.appendingPathComponent("reports").path, "--quiet"], env: env)
         #expect(audit.status == 1, "\(String(decoding: audit.stderr, as: UTF8.self))")  // findings, every file read
 
@@ -307,7 +311,8 @@ import Glibc
             // KMS-002: the user nothing names is found; the one the grant names is not.
             let kms002 = try String.fetchAll(db, sql: "SELECT principal FROM latest_findings WHERE rule_id = 'KMS-002' ORDER BY principal")
             #expect(kms002 == ["arn:aws:iam::\(Self.account):user/Intruder"])
-            // KMS-003: the instance whose backups are off; not the cluster, which keeps 7 days.
+            // KMS-003: the instance whose backups are off; not the cluster, which keeps 7 days
+            // (the minimum).
             let kms003 = try Row.fetchAll(db, sql: "SELECT resource, category FROM latest_findings WHERE rule_id = 'KMS-003'")
             #expect(kms003.map { $0["resource"] as String } == ["arn:aws:rds:\(Self.region):\(Self.account):db:ledger"])
             #expect(kms003.first?["category"] == "backups-off")
