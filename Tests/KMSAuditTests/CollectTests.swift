@@ -332,8 +332,9 @@ import Glibc
     }
 
     /// A stand-in `aws` in front of the real one: denies one key's policy, throttles the first
-    /// list-aliases, and cannot reach one region.
-    static func wrapper(in dir: URL, realAWS: String, denyKey: String, unreachable: String) throws -> URL {
+    /// list-aliases, cannot reach one region, and answers one key's list-grants with a first
+    /// page that still carries a continuation token (the real CLI's answer is the second page).
+    static func wrapper(in dir: URL, realAWS: String, denyKey: String, pagedKey: String, unreachable: String) throws -> URL {
         let bin = dir.appendingPathComponent("bin")
         let state = dir.appendingPathComponent("wrapper-state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
@@ -347,6 +348,11 @@ import Glibc
             echo >&2
             echo 'An error occurred (AccessDeniedException) when calling the GetKeyPolicy operation: User: arn:aws:iam::\(account):user/auditor is not authorized to perform: kms:GetKeyPolicy on resource: arn:aws:kms:\(region):\(account):key/\(denyKey) because no resource-based policy allows the kms:GetKeyPolicy action' >&2
             exit 255 ;;
+          *" list-grants "*"\(pagedKey)"*)
+            case " $* " in
+              *" --starting-token page-2 "*) ;;
+              *) echo '{"Grants": [{"KeyId": "\(pagedKey)", "GrantId": "wrapper-page-1", "GranteePrincipal": "arn:aws:iam::\(account):user/PagedUser", "Operations": ["Decrypt"]}], "NextMarker": "page-2", "Truncated": true}'; exit 0 ;;
+            esac ;;
           *" list-aliases "*)
             if mkdir '\(state.path)/throttled' 2>/dev/null; then
               echo >&2; echo 'An error occurred (ThrottlingException) when calling the ListAliases operation (reached max retries: 4): Rate exceeded' >&2; exit 255
@@ -366,7 +372,7 @@ import Glibc
         var env = Self.environment(server, home: dir)
         let made = try Self.makeResources(env, databases: false)
         let realAWS = Self.onPath("aws", path: env["PATH"])!
-        let bin = try Self.wrapper(in: dir, realAWS: realAWS, denyKey: made.keyBID, unreachable: "eu-west-3")
+        let bin = try Self.wrapper(in: dir, realAWS: realAWS, denyKey: made.keyBID, pagedKey: made.keyAID, unreachable: "eu-west-3")
         env["PATH"] = bin.path + ":" + (env["PATH"] ?? "")
         let out = dir.appendingPathComponent("collected")
 
@@ -404,6 +410,13 @@ import Glibc
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("policies/\(Self.account)/\(Self.region)/\(made.keyBID).json").path))
+
+        // The leftover continuation token was followed and the pages merged.
+        let paged = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(
+            inv + "list-grants-\(made.keyAID).json"))) as! [String: Any]
+        #expect((paged["Grants"] as? [[String: Any]])?.map { $0["GrantId"] as? String } == ["wrapper-page-1"])
+        #expect(paged["NextMarker"] == nil)
+        #expect(calls.split(separator: "\n").contains { $0.contains("list-grants") && $0.contains("--starting-token page-2") })
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("inventory/\(Self.account)/eu-west-3").path))
     }
 
