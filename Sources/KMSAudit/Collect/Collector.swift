@@ -174,21 +174,24 @@ public enum Collector {
     /// The regions to collect and where the list came from.
     static func resolveRegions(_ options: CollectOptions, _ cli: AWSCLI, _ results: Results) throws -> ([String], String) {
         let env = options.environment
+        let asked = (options.regions ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // The region the CLI would use itself; not looked up when the regions are given.
         var home: (String, String)?
-        if let r = env["AWS_REGION"], !r.isEmpty {
-            home = (r, "AWS_REGION")
-        } else if let r = env["AWS_DEFAULT_REGION"], !r.isEmpty {
-            home = (r, "AWS_DEFAULT_REGION")
-        } else {
-            // The profile's region (`aws configure get` exits 1 when it has none).
-            let got = cli.call("configure", "get", ["region"], region: nil)
-            results.record(attempts: got.attempts)
-            if let out = got.output {
-                let r = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !r.isEmpty { home = (r, "profile") }
+        if asked.isEmpty || asked == ["all"] {
+            if let r = env["AWS_REGION"], !r.isEmpty {
+                home = (r, "AWS_REGION")
+            } else if let r = env["AWS_DEFAULT_REGION"], !r.isEmpty {
+                home = (r, "AWS_DEFAULT_REGION")
+            } else {
+                // The profile's region (`aws configure get` exits 1 when it has none).
+                let got = cli.call("configure", "get", ["region"], region: nil)
+                results.record(attempts: got.attempts)
+                if let out = got.output {
+                    let r = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !r.isEmpty { home = (r, "profile") }
+                }
             }
         }
-        let asked = (options.regions ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var regions: [String]
         var source: String
         if asked == ["all"] {
