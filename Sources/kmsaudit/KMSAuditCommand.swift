@@ -11,10 +11,10 @@ struct KMSAuditCommand: ParsableCommand {
         discussion: """
             Exit status: 0 success (no finding at or above --fail-on), 1 findings at or above \
             --fail-on, 2 usage, configuration or database error, 3 some input files failed \
-            (the rest landed).
+            (the rest landed) or collect could not fetch something (the rest was written).
             """,
         version: KMSAuditVersion.current,
-        subcommands: [AuditCommand.self, IngestCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
+        subcommands: [AuditCommand.self, IngestCommand.self, CollectCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
                       RulesCommand.self, SampleCommand.self]
     )
 }

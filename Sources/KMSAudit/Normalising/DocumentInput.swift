@@ -1,5 +1,5 @@
 /// A key policy or inventory file (`aws kms get-key-policy`, `aws rds describe-db-clusters`,
-/// ...), recognised by its shape: a single JSON object with one of the known top-level members
+/// `aws kms list-grants`, ...; docs/INPUTS.md), recognised by its shape: a single JSON object with one of the known top-level members
 /// and no `eventID`. Stored whole in `documents`; the state derivation reads it.
 public struct DocumentInput: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -10,6 +10,8 @@ public struct DocumentInput: Sendable, Equatable {
         case dbSnapshots = "db-snapshots"
         case aliases
         case keyMetadata = "key-metadata"
+        /// `aws kms list-grants` output (`{"Grants": [...]}`): a baseline of the grants that exist.
+        case grants
 
         /// The files-ledger kind.
         var fileKind: String { self == .keyPolicy ? "policy" : "inventory" }
@@ -30,7 +32,7 @@ public struct DocumentInput: Sendable, Equatable {
         let members: [(String, Kind)] = [
             ("DBClusters", .dbClusters), ("DBInstances", .dbInstances),
             ("DBClusterSnapshots", .dbClusterSnapshots), ("DBSnapshots", .dbSnapshots),
-            ("Aliases", .aliases), ("KeyMetadata", .keyMetadata),
+            ("Aliases", .aliases), ("KeyMetadata", .keyMetadata), ("Grants", .grants),
         ]
         for (name, kind) in members where root[name] != nil { return kind }
         return nil

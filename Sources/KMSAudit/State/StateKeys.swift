@@ -89,8 +89,9 @@ extension StateBuild {
         summary.keyPolicies = try Int.fetchOne(db, sql: "SELECT count(*) FROM key_policies") ?? 0
     }
 
-    /// `grants`: CreateGrant that succeeded, ended by the first RevokeGrant/RetireGrant of its grant
-    /// id (RetireGrant carries it in `additionalEventData`).
+    /// `grants`: CreateGrant that succeeded, and grants `list-grants` inventory lists that no
+    /// CreateGrant event made (they hold from the beginning of time); each ended by the first
+    /// RevokeGrant/RetireGrant of its grant id (RetireGrant carries it in `additionalEventData`).
     func buildGrants() throws {
         try db.execute(sql: """
             INSERT INTO grants (grant_id, key_arn, grantee_principal, retiring_principal, operations, constraints, name,
@@ -113,7 +114,9 @@ extension StateBuild {
               )
              WHERE grant_id IS NOT NULL
              ORDER BY event_time, id;
-
+            """)
+        try buildInventoryGrants()
+        try db.execute(sql: """
             DROP TABLE IF EXISTS temp.state_grant_ends;
             CREATE TEMP TABLE state_grant_ends AS
             SELECT coalesce(json_extract(e.raw, '$.additionalEventData.grantId'),
@@ -127,7 +130,7 @@ extension StateBuild {
 
             UPDATE grants SET (ended_at, ended_by, ended_event_id, ended_principal) = (
                 SELECT x.event_time, x.event_name, x.event_id, x.principal FROM state_grant_ends x
-                 WHERE x.grant_id = grants.grant_id AND x.event_time >= grants.created_at
+                 WHERE x.grant_id = grants.grant_id AND (grants.created_at IS NULL OR x.event_time >= grants.created_at)
                    AND (x.key_arn IS NULL OR grants.key_arn IS NULL OR x.key_arn = grants.key_arn)
                  ORDER BY x.event_time, x.event_rowid LIMIT 1)
              WHERE EXISTS (SELECT 1 FROM state_grant_ends x WHERE x.grant_id = grants.grant_id);
@@ -135,6 +138,58 @@ extension StateBuild {
             DROP TABLE temp.state_grant_ends;
             """)
         summary.grants = try Int.fetchOne(db, sql: "SELECT count(*) FROM grants") ?? 0
+    }
+
+    /// Grants from `list-grants` documents, like policy files a baseline whose time is unknown:
+    /// `created_at` NULL ("since the beginning of time"), until an event about the grant. A grant
+    /// a CreateGrant event made is that event's row; one listed by several documents is taken
+    /// from the newest. List-grants names the key by ARN (moto: by id, completed from the
+    /// document's account and region); its `Constraints` members are renamed as in CreateGrant.
+    func buildInventoryGrants() throws {
+        var taken = Set(try String.fetchAll(db, sql: "SELECT DISTINCT grant_id FROM grants"))
+        let docs = try Row.fetchAll(db, sql: """
+            SELECT file_id, account, region, content FROM documents WHERE kind = 'grants' ORDER BY file_id DESC
+            """)
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO grants (grant_id, key_arn, grantee_principal, retiring_principal, operations, constraints, name,
+                                grantee_is_rds, source, file_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'inventory', ?)
+            """)
+        func json(_ value: Any) -> String? {
+            guard JSONSerialization.isValidJSONObject(value),
+                  let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else { return nil }
+            return String(decoding: data, as: UTF8.self)
+        }
+        for doc in docs {
+            let text: String = doc["content"]
+            guard let root = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                  let grants = root["Grants"] as? [[String: Any]] else { continue }
+            let account: String? = doc["account"], region: String? = doc["region"]
+            for g in grants {
+                guard let grantID = g["GrantId"] as? String, !grantID.isEmpty, taken.insert(grantID).inserted else { continue }
+                var keyARN = g["KeyId"] as? String
+                if let k = keyARN, !KeyReference.isKeyARN(k) {
+                    if let account, let region, !k.hasPrefix("alias/") {
+                        keyARN = "arn:\(ARNParts.partition(forRegion: region)):kms:\(region):\(account):key/\(k)"
+                    } else {
+                        keyARN = nil
+                    }
+                }
+                let grantee = g["GranteePrincipal"] as? String
+                var constraints: String?
+                if let c = g["Constraints"] as? [String: Any] {
+                    var renamed: [String: Any] = [:]
+                    for (name, value) in c { renamed[name.prefix(1).lowercased() + name.dropFirst()] = value }
+                    constraints = json(renamed)
+                }
+                let isRDS = grantee.map { $0 == "rds.amazonaws.com" || ($0.hasPrefix("rds.") && $0.hasSuffix(".amazonaws.com")) } ?? false
+                try insert.execute(arguments: [
+                    grantID, keyARN, grantee, g["RetiringPrincipal"] as? String,
+                    json(g["Operations"] as? [String] ?? []) ?? "[]", constraints, g["Name"] as? String,
+                    isRDS ? 1 : 0, doc["file_id"] as Int64,
+                ])
+            }
+        }
     }
 
     /// `key_state_changes`: succeeded events that change whether a key can be used.

@@ -35,11 +35,59 @@ enum SchemaMigrations {
         migrator.registerMigration("v10-seed-controls") { db in
             try db.execute(sql: StateSchema.v10SeedControls)
         }
+        migrator.registerMigration("v11-grant-documents") { db in
+            try db.execute(sql: v11GrantDocuments)
+        }
         migrator.registerMigration("v12-databases-view") { db in
             try db.execute(sql: DatabaseOverviewSchema.v12)
         }
         return migrator
     }
+
+    /// `list-grants` output as a document kind (`grants`), and `grants` rows from it: such a
+    /// grant holds from the beginning of time (no creation event: `created_at` NULL) until an
+    /// event about it. `documents` is rebuilt to widen its CHECK (SQLite cannot alter one);
+    /// `grants` is derived state, refilled by every `check`, so it is simply recreated.
+    static let v11GrantDocuments = """
+    CREATE TABLE documents_v11 (
+        file_id  INTEGER PRIMARY KEY REFERENCES files(id),
+        kind     TEXT NOT NULL CHECK (kind IN ('key-policy', 'db-clusters', 'db-instances',
+                     'db-cluster-snapshots', 'db-snapshots', 'aliases', 'key-metadata', 'grants')),
+        key_arn  TEXT,
+        account  TEXT,
+        region   TEXT,
+        content  TEXT NOT NULL
+    );
+    INSERT INTO documents_v11 (file_id, kind, key_arn, account, region, content)
+    SELECT file_id, kind, key_arn, account, region, content FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_v11 RENAME TO documents;
+
+    DROP TABLE grants;
+    CREATE TABLE grants (
+        id                 INTEGER PRIMARY KEY,
+        grant_id           TEXT NOT NULL,
+        key_arn            TEXT,
+        grantee_principal  TEXT,
+        retiring_principal TEXT,
+        operations         TEXT NOT NULL DEFAULT '[]',
+        constraints        TEXT,
+        name               TEXT,
+        grantee_is_rds     INTEGER NOT NULL DEFAULT 0,
+        created_at         TEXT,
+        created_event_id   TEXT,
+        created_by         TEXT,
+        created_via_rds    INTEGER NOT NULL DEFAULT 0,
+        ended_at           TEXT,
+        ended_by           TEXT CHECK (ended_by IN ('RevokeGrant', 'RetireGrant')),
+        ended_event_id     TEXT,
+        ended_principal    TEXT,
+        source             TEXT NOT NULL DEFAULT 'event' CHECK (source IN ('event', 'inventory')),
+        file_id            INTEGER
+    );
+    CREATE INDEX grants_key ON grants(key_arn, created_at);
+    CREATE INDEX grants_grant_id ON grants(grant_id);
+    """
 
     /// `events_key_time` also carries `event_source` and `via_rds`, so that "was this key ever
     /// used via RDS" and "KMS events without a key ARN" are answered from the index instead of
