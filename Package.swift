@@ -65,7 +65,7 @@ let package = Package(
             path: "Sources/kmsaudit"
         ),
         // What the tests share: one process runner (the real binary, gzip, a shell) and one gzip helper.
-        .target(name: "KMSAuditTestSupport", path: "Tests/KMSAuditTestSupport"),
+        .target(name: "KMSAuditTestSupport", path: "Tests/KMSAuditTestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "KMSAuditTests",
             // The executable too: tests run the real binary (exit statuses, SIGKILL, the lock).
