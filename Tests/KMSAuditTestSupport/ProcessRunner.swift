@@ -266,35 +266,45 @@ public final class RunningProcess: @unchecked Sendable {
     }
 
     /// Waits for the child to exit and for its output; after `timeout` seconds its whole
-    /// process group gets SIGKILL and the result says `timedOut`.
+    /// process group gets SIGKILL and the result says `timedOut`. The lock is not held while
+    /// waiting, so another thread may still `signal` the child.
     @discardableResult
     public func wait(timeout: TimeInterval? = nil) -> ProcessResult {
-        lock.lock(); defer { lock.unlock() }
-        if let result { return result }
+        lock.lock()
+        if let result { lock.unlock(); return result }
+        let reaped = waitStatus
+        lock.unlock()
         var timedOut = false
-        if waitStatus == nil {
+        if reaped == nil {
             var status: Int32 = 0
-            if let timeout {
-                let deadline = Date().addingTimeInterval(timeout)
-                while true {
-                    let r = waitpid(pid, &status, WNOHANG)
-                    if r == pid { break }
-                    if r < 0 && errno != EINTR { break }
+            var r: pid_t = 0
+            let deadline = timeout.map { Date().addingTimeInterval($0) }
+            while true {
+                r = waitpid(pid, &status, deadline == nil ? 0 : WNOHANG)
+                if r == pid || (r < 0 && errno != EINTR) { break }
+                if let deadline, r == 0 {
                     if Date() >= deadline {
                         timedOut = true
                         _ = kill(-pid, SIGKILL)
                         _ = kill(pid, SIGKILL)
-                        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                        repeat { r = waitpid(pid, &status, 0) } while r < 0 && errno == EINTR
                         break
                     }
                     usleep(10_000)
                 }
-            } else {
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             }
-            waitStatus = status
+            lock.lock()
+            if r == pid {
+                waitStatus = status
+            } else {
+                // Another thread (`isRunning`, another `wait`) reaped it: take what it stored.
+                while waitStatus == nil { lock.unlock(); usleep(1_000); lock.lock() }
+            }
+            lock.unlock()
         }
         io.wait()
+        lock.lock(); defer { lock.unlock() }
+        if let result { return result }
         let raw = waitStatus ?? 0
         // WIFEXITED / WTERMSIG by hand: the C macros do not import into Swift.
         let signal = raw & 0x7F
