@@ -1,7 +1,8 @@
 import Foundation
 @testable import KMSAudit
-// Every test file sees the test support (process runner, gzip) and the sample generator
-// without importing them itself.
+// Every test file sees the test support (process runner, gzip) and the sample generator's
+// package API without importing them itself; a file that uses the generator's internals
+// (SampleWorld, ...) adds `@testable import KMSAuditSample`.
 @_exported import KMSAuditTestSupport
 @_exported import KMSAuditSample
 
