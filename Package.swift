@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
     ],
     targets: [
-        // zlib from the system (libz-dev): gzip output of `kmsaudit sample`.
+        // zlib from the system (libz-dev): gzip output of `kmsaudit sample` (KMSAuditSample only).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Intel ISA-L from the system (libisal-dev): streaming inflate of CloudTrail's gzip files.
         .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
@@ -26,7 +26,6 @@ let package = Package(
         .target(
             name: "KMSAudit",
             dependencies: [
-                "CZlib",
                 "CSQLiteSetup",
                 "CISAL",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -45,18 +44,32 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // The sample trail generator (`kmsaudit sample`): the independent oracle the tests compare
+        // the auditor against, so the audit library does not depend on it (docs/DESIGN.md).
+        .target(
+            name: "KMSAuditSample",
+            dependencies: [
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Sources/KMSAuditSample"
+        ),
         .executableTarget(
             name: "kmsaudit",
             dependencies: [
                 "KMSAudit",
+                "KMSAuditSample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/kmsaudit"
         ),
+        // What the tests share: one process runner (the real binary, gzip, a shell) and one gzip helper.
+        .target(name: "KMSAuditTestSupport", path: "Tests/KMSAuditTestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "KMSAuditTests",
             // The executable too: tests run the real binary (exit statuses, SIGKILL, the lock).
-            dependencies: ["KMSAudit", "kmsaudit"],
+            dependencies: ["KMSAudit", "KMSAuditSample", "KMSAuditTestSupport", "kmsaudit"],
             path: "Tests/KMSAuditTests",
             resources: [.copy("Fixtures")]
         ),

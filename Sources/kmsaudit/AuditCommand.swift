@@ -19,6 +19,8 @@ struct AuditCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var check: CheckArguments
+    @OptionGroup var reading: ReadingOptions
+    @OptionGroup var locking: LockOptions
 
     @Option(help: "Folder for the reports.")
     var reportDir: String = "Reports"
@@ -33,10 +35,10 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: check.wait)
+        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let checkOptions = try check.options()
         let db = try AuditDatabase(path: database.db)
-        let result = try AuditJob.run(db, AuditJob.Options(ingest: IngestOptions(paths: paths), check: checkOptions,
+        let result = try AuditJob.run(db, AuditJob.Options(ingest: reading.ingestOptions(paths: paths), check: checkOptions,
                                                            reportDirectory: reportDir),
                                       progress: ProgressLine(quiet: quiet))
         withExtendedLifetime(lock) {}

@@ -15,12 +15,13 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var check: CheckArguments
+    @OptionGroup var locking: LockOptions
 
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
     func run() throws {
-        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: check.wait)
+        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let db = try AuditDatabase(path: database.db)
         let summary = try CheckRunner.run(db, try check.options())
         withExtendedLifetime(lock) {}
@@ -57,9 +58,6 @@ struct CheckArguments: ParsableArguments {
 
     @Option(help: "JSON object of digest object key to hex signature (S3 metadata kept aside).")
     var signatures: String?
-
-    @Option(help: "Seconds to wait for another kmsaudit using the same database.")
-    var wait: Int = 0
 
     func options() throws -> CheckOptions {
         var options = CheckOptions()

@@ -19,24 +19,8 @@ struct IngestCommand: ParsableCommand {
     var paths: [String]
 
     @OptionGroup var database: DatabaseOptions
-
-    @Option(help: "Most bytes one file may inflate to (gzip bomb guard), e.g. 4G, 512M.")
-    var maxInflatedSize: ByteSize = ByteSize(4 << 30)
-
-    @Option(help: "Largest single record accepted, e.g. 16M.")
-    var maxRecordSize: ByteSize = ByteSize(16 << 20)
-
-    @Option(help: "Decoding threads (the writer is one more).")
-    var threads: Int = 2
-
-    @Flag(help: .hidden)
-    var noHashing = false
-
-    @Flag(help: "Store records from every event source, not only kms, rds and backup.")
-    var allSources = false
-
-    @Option(help: "Seconds to wait for another kmsaudit using the same database.")
-    var wait: Int = 0
+    @OptionGroup var reading: ReadingOptions
+    @OptionGroup var locking: LockOptions
 
     @Flag(help: "No progress line (for cron).")
     var quiet = false
@@ -51,13 +35,9 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
-        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
+        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let db = try AuditDatabase(path: database.db)
-        let options = IngestOptions(
-            paths: paths,
-            limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes),
-                                 hashing: !noHashing),
-            storeAllSources: allSources, threads: threads)
+        let options = reading.ingestOptions(paths: paths)
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}
         for failure in summary.warnings.prefix(20) + summary.failures {

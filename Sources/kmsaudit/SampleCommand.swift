@@ -1,5 +1,5 @@
 import ArgumentParser
-import KMSAudit
+import KMSAuditSample
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

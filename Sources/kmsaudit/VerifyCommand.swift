@@ -13,7 +13,9 @@ struct VerifyCommand: ParsableCommand {
             chain (edited or missing digests, hour by hour), bad signatures (with --public-keys, the \
             JSON of `aws cloudtrail list-public-keys`) and coverage gaps. A digest's own signature is \
             S3 metadata: the next digest carries it, so all but the newest digest verify offline; \
-            give the newest ones with --signatures (or a digest-signatures.json beside AWSLogs/).
+            give the newest ones with --signatures (or a digest-signatures.json beside AWSLogs/). \
+            The audit window is --since/--until, as in check and audit (the old names --start/--end \
+            still work).
             Exit status: 0 no problem, 1 problems found, 2 usage or database error.
             """
     )
@@ -26,20 +28,32 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "JSON object: digest object key -> hex signature (x-amz-meta-signature).")
     var signatures: String?
 
-    @Option(help: "Audit window start (UTC, e.g. 2024-10-01T00:00:00Z): coverage is checked from here.")
-    var start: String?
+    @Option(help: "Audit window start (ISO-8601 time or date): coverage is checked from here.")
+    var since: String?
 
-    @Option(help: "Audit window end (UTC): coverage is checked up to here.")
-    var end: String?
+    @Option(help: "Audit window end (ISO-8601 time or date): coverage is checked up to here.")
+    var until: String?
 
-    @Option(help: "Seconds to wait for another kmsaudit using the same database.")
-    var wait: Int = 0
+    /// The names `verify` had before `check`'s: still accepted, so old cron lines keep running.
+    @Option(name: .customLong("start"), help: .hidden)
+    var legacyStart: String?
+
+    @Option(name: .customLong("end"), help: .hidden)
+    var legacyEnd: String?
+
+    @OptionGroup var locking: LockOptions
+
+    func validate() throws {
+        if since != nil && legacyStart != nil { throw ValidationError("give --since or --start (its old name), not both") }
+        if until != nil && legacyEnd != nil { throw ValidationError("give --until or --end (its old name), not both") }
+    }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: database.db) else {
             throw UserFacingError(message: "\(database.db): no such database (run kmsaudit ingest first)")
         }
-        let window = (start: try Self.canonical(start, "--start"), end: try Self.canonical(end, "--end"))
+        let window = (start: try (since ?? legacyStart).map { try CheckArguments.time($0, since != nil ? "--since" : "--start") },
+                      end: try (until ?? legacyEnd).map { try CheckArguments.time($0, until != nil ? "--until" : "--end") })
         let keys: PublicKeySet?
         do {
             keys = try publicKeys.map { try PublicKeySet.load(path: $0) }
@@ -53,7 +67,7 @@ struct VerifyCommand: ParsableCommand {
             throw UserFacingError(message: "--signatures " + e.description)
         }
 
-        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
+        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let db = try AuditDatabase(path: database.db)
         let (summary, sideFiles) = try IntegrityChecker.verify(database: db, publicKeys: keys, signatures: given,
                                                                window: window)
@@ -61,14 +75,6 @@ struct VerifyCommand: ParsableCommand {
 
         print(Self.render(summary, publicKeys: keys, sideFiles: sideFiles), terminator: "")
         if !summary.isClean { throw ExitCode(1) }
-    }
-
-    static func canonical(_ text: String?, _ option: String) throws -> String? {
-        guard let text else { return nil }
-        guard let date = TimeFormats.parseISO8601(text) else {
-            throw UserFacingError(message: "\(option): not a UTC time: \(text) (e.g. 2024-10-01T00:00:00Z)")
-        }
-        return TimeFormats.canonical(date)
     }
 
     static func render(_ s: IntegritySummary, publicKeys: PublicKeySet?, sideFiles: [String]) -> String {

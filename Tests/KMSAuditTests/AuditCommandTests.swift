@@ -52,27 +52,17 @@ import Testing
     @Test func twoAuditsAtOnceOnOneDatabase() throws {
         let dir = try TestSupport.temporaryDirectory()
         let trail = try Self.trail(dir, events: 20_000)
-        func start() throws -> (Process, Pipe, Pipe) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: TestSupport.binary)
-            p.arguments = ["audit", trail.path, "--db", "a.sqlite", "--report-dir", "out", "--quiet"]
-            p.currentDirectoryURL = dir
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            return (p, out, err)
+        func start() throws -> RunningProcess {
+            try ProcessRunner.start(TestSupport.binary, ["audit", trail.path, "--db", "a.sqlite", "--report-dir", "out", "--quiet"],
+                                    currentDirectory: dir)
         }
-        let (a, _, _) = try start()
+        let a = try start()
         Thread.sleep(forTimeInterval: 0.3)
-        let (b, _, bErr) = try start()
-        b.waitUntilExit()
-        a.waitUntilExit()
+        let b = try start().wait()
         // The second gave up at once (--wait 0) with a clear message; the first finished.
-        #expect(b.terminationStatus == 2)
-        let message = String(decoding: bErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("another kmsaudit is using this database"))
-        #expect(a.terminationStatus == 1)
+        #expect(b.status == 2)
+        #expect(b.stderr.contains("another kmsaudit is using this database"))
+        #expect(a.wait().status == 1)
 
         // Nothing ingested twice, the database intact; a third run with --wait gets in.
         let queue = try DatabaseQueue(path: dir.appendingPathComponent("a.sqlite").path)

@@ -52,7 +52,9 @@ import Testing
             try data.prefix(data.count / 2).write(to: url)
         }
         try expectFailed(r, kind: "gzip")
-        #expect(r.summary.failures[0].contains("truncated") || r.summary.failures[0].contains("gzip"))
+        // The stream ends early: the reader got through every compressed byte and says so.
+        let size = try FileManager.default.attributesOfItem(atPath: r.bad.path)[.size] as! Int
+        #expect(r.summary.failures == ["\(r.bad.standardizedFileURL.path): corrupt gzip at compressed byte \(size): truncated"])
     }
 
     @Test func corruptGzip() throws {
@@ -179,12 +181,7 @@ import Testing
         try expectFailed(r, kind: "too-deep")
     }
 
-    @Test func gzipBombStopsAtTheLimit() throws {
-        let r = try ingestBeside("bomb.json.gz", limits: ReaderLimits(maxInflatedBytes: 64 << 20)) { url in
-            try shell("{ printf '{\"Records\":['; head -c 268435456 /dev/zero | tr '\\0' ' '; } | gzip -1 > '\(url.path)'")
-        }
-        try expectFailed(r, kind: "inflated-too-large")
-    }
+    // The gzip bomb: ReadingLimitsTests.gzipBombStopsAtTheLimit (reader and ingest).
 
     @Test func theBinaryReportsOneLinePerFailedFileAndExitsThree() throws {
         let dir = try TestSupport.temporaryDirectory()

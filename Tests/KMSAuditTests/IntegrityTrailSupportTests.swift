@@ -152,25 +152,8 @@ struct IntegrityTrail {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
-    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] { try run("/bin/gzip", ["-n", "-c"], input: bytes) }
-    static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] { try run("/bin/gzip", ["-d", "-c"], input: bytes) }
-
-    static func run(_ tool: String, _ arguments: [String], input: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        // Write from another thread so that a full output pipe cannot block us.
-        let writer = Thread { stdin.fileHandleForWriting.write(Data(input)); try? stdin.fileHandleForWriting.close() }
-        writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileReadCorruptFile) }
-        return Array(output)
-    }
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] { Array(try Gzip.compress(bytes)) }
+    static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] { Array(try Gzip.decompress(bytes)) }
 
     // MARK: Into a database
 

@@ -114,5 +114,10 @@ struct ReadingLimitsTests {
         #expect(source.contentBytes <= limit + (1 << 20))
         // Below the limit the same stream inflates fine (first 8 MiB, via readWhole's bound).
         #expect(inputError { _ = try RecordReader.readWhole(path: path, maxBytes: 8 << 20) } == .inflatedTooLarge(file: path, limit: 8 << 20))
+        // Through ingest, beside a good file: the bomb fails whole, nothing of it stored, the good file lands.
+        let ingested = try BadInputTests().ingestBeside("bomb.json.gz", limits: ReaderLimits(maxInflatedBytes: limit)) { url in
+            try FileManager.default.copyItem(atPath: path, toPath: url.path)
+        }
+        try BadInputTests().expectFailed(ingested, kind: "inflated-too-large")
     }
 }

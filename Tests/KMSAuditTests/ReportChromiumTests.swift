@@ -13,7 +13,9 @@ import Testing
 /// "not an origin"; requests a page makes carry the page's origin ("null" for a file). So a
 /// request counts as the report's when its initiator is anything else, and
 /// `netLogCatchesAPageRequest` shows on a page that does load something that this check sees it.
-@Suite(.serialized) struct ReportChromiumTests {
+/// Without Chromium the suite is skipped, and the skip says what is missing.
+@Suite(.serialized, .enabled(if: Chromium.isAvailable, "chromium is not installed: apt-get install chromium"))
+struct ReportChromiumTests {
     @Test func rendersWithNoConsoleErrorNoRequestAndEveryFindingCard() throws {
         let fixture = try ReportFixture.make()
         defer { fixture.remove() }
@@ -148,6 +150,8 @@ enum Chromium {
 
     static var path: String { ProcessInfo.processInfo.environment["KMSAUDIT_CHROMIUM"] ?? "/usr/bin/chromium" }
 
+    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: path) }
+
     static func run(page: URL, in directory: URL, arguments: [String], timeout: TimeInterval = 120) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: path) else { throw Missing(path: path) }
         let tag = UUID().uuidString
@@ -155,29 +159,16 @@ enum Chromium {
         let out = directory.appendingPathComponent("stdout-\(tag).txt")
         let err = directory.appendingPathComponent("stderr-\(tag).txt")
         let profile = directory.appendingPathComponent("profile-\(tag)", isDirectory: true)
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [
+        // Files, not pipes: Chromium's helper processes keep inherited descriptors open.
+        let finished = try ProcessRunner.run(path, [
             "--headless", "--no-sandbox", "--disable-gpu",
             "--log-net-log=\(netLog.path)", "--enable-logging=stderr", "--v=0",
             // A profile of its own, so parallel runs do not share one; less background traffic.
             "--user-data-dir=\(profile.path)", "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-extensions", "--disable-default-apps",
-        ] + arguments + [page.absoluteString]
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            Issue.record("Chromium did not finish within \(Int(timeout)) s")
-        }
+        ] + arguments + [page.absoluteString], timeout: timeout, stdout: .file(out.path), stderr: .file(err.path))
+        if finished.timedOut { Issue.record("Chromium did not finish within \(Int(timeout)) s") }
         defer { try? FileManager.default.removeItem(at: profile) }
 
         let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
@@ -281,10 +272,9 @@ enum Chromium {
 }
 
 /// Chromium with the DevTools protocol on file descriptors 3 (commands in) and 4 (replies
-/// out), JSON messages ended by NUL. Foundation's `Process` cannot hand a child extra
-/// descriptors, so this spawns with `posix_spawn`.
+/// out), JSON messages ended by NUL (`ProcessRunner` hands the child the extra descriptors).
 final class DevToolsPipe {
-    private let pid: pid_t
+    private let browser: RunningProcess
     private let commands: Int32
     private let replies: Int32
     private var buffer: [UInt8] = []
@@ -297,35 +287,18 @@ final class DevToolsPipe {
 
     init(executable: String, arguments: [String], stderr: String, timeout: TimeInterval) throws {
         deadline = Date().addingTimeInterval(timeout)
-        var toChild: [Int32] = [0, 0]
-        var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw Failure(description: "pipe failed") }
-        for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        // Move the child's ends above 4 so dup2 onto 3 and 4 always copies (and drops CLOEXEC).
-        let childIn = fcntl(toChild[0], F_DUPFD_CLOEXEC, 10)
-        let childOut = fcntl(fromChild[1], F_DUPFD_CLOEXEC, 10)
-        Glibc.close(toChild[0])
-        Glibc.close(fromChild[1])
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, childIn, 3)
-        posix_spawn_file_actions_adddup2(&actions, childOut, 4)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, nil, argv, environ)
-        Glibc.close(childIn)
-        Glibc.close(childOut)
-        guard status == 0 else {
-            Glibc.close(toChild[1]); Glibc.close(fromChild[0])
-            throw Failure(description: "cannot start \(executable): error \(status)")
+        let toChild = try ProcessRunner.makePipe()
+        let fromChild = try ProcessRunner.makePipe()
+        defer { Glibc.close(toChild.read); Glibc.close(fromChild.write) }  // the child's ends, once it has them
+        do {
+            browser = try ProcessRunner.start(executable, arguments, stdout: .discard, stderr: .file(stderr),
+                                              descriptors: [3: toChild.read, 4: fromChild.write])
+        } catch {
+            Glibc.close(toChild.write); Glibc.close(fromChild.read)
+            throw error
         }
-        pid = child
-        commands = toChild[1]
-        replies = fromChild[0]
+        commands = toChild.write
+        replies = fromChild.read
     }
 
     deinit { close() }
@@ -377,13 +350,7 @@ final class DevToolsPipe {
         closed = true
         _ = try? call("Browser.close")
         Glibc.close(commands)
-        var status: Int32 = 0
-        for _ in 0..<100 {
-            if waitpid(pid, &status, WNOHANG) == pid { Glibc.close(replies); return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
+        browser.wait(timeout: 10)
         Glibc.close(replies)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import KMSAudit
+@testable import KMSAuditSample
 
 /// The report's Databases section end to end: `kmsaudit sample` writes a trail, `kmsaudit audit`
 /// (the real binary) ingests, checks and writes the reports, and real headless Chromium reads the

@@ -144,9 +144,20 @@ import Testing
 
     @Test func suppressionsHideFromFailOnButKeepTheFinding() throws {
         let result = try audit(seed: 5, events: 4_000)
+        // A finding of the key with the most KMS-001 findings: the others of that key are left
+        // for the expired suppression to match.
         let target = try result.db.read { db in
-            try Row.fetchOne(db, sql: "SELECT rule_id, key_arn, principal, fingerprint FROM findings WHERE rule_id = 'KMS-001' AND severity = 'high' LIMIT 1")!
+            try Row.fetchOne(db, sql: """
+                SELECT rule_id, key_arn, principal, fingerprint FROM findings f WHERE rule_id = 'KMS-001' AND severity = 'high'
+                ORDER BY (SELECT count(*) FROM findings g WHERE g.run_id = f.run_id AND g.rule_id = 'KMS-001' AND g.key_arn = f.key_arn) DESC,
+                         fingerprint
+                LIMIT 1
+                """)!
         }
+        let key: String = target["key_arn"]
+        // What the generator planted: that key's KMS-001 findings, less the one actively suppressed.
+        let expectedExpired = result.expected.filter { $0.rule == "KMS-001" && $0.key == key }.count - 1
+        #expect(expectedExpired > 0, "the sample must give the expired suppression a finding to match")
         var options = CheckOptions()
         options.config = try AuditConfig.parse("""
             suppressions:
@@ -168,11 +179,14 @@ import Testing
                 """, arguments: [target["fingerprint"] as String])
             #expect(row?["suppressed"] as Bool? == true)
             #expect(row?["suppression_reason"] as String? == "accepted risk, ticket SEC-1")
-            // Another KMS-001 finding of the same key matched only the expired suppression.
-            let expired = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND suppression_expired = 1
-                """) ?? 0
-            #expect(expired >= 0)
+            // The key's other KMS-001 findings matched only the expired suppression: flagged, not suppressed.
+            let expired = try Row.fetchAll(db, sql: """
+                SELECT rule_id, key_arn, suppressed, suppression_reason FROM findings
+                WHERE run_id = (SELECT max(id) FROM runs) AND suppression_expired = 1
+                """)
+            #expect(expired.count == expectedExpired)
+            #expect(expired.allSatisfy { $0["rule_id"] as String == "KMS-001" && $0["key_arn"] as String == key })
+            #expect(expired.allSatisfy { $0["suppressed"] as Bool == false && $0["suppression_reason"] as String == "expired one" })
         }
     }
 }

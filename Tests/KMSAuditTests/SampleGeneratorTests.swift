@@ -43,17 +43,9 @@ enum SampleTrees {
     }
 
     static func shell(_ script: String, in dir: String) -> Data {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe()
-        p.standardOutput = out
-        try! p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(script) failed")
-        return data
+        let result = try! ProcessRunner.run("/bin/sh", ["-c", script], currentDirectory: URL(fileURLWithPath: dir))
+        #expect(result.status == 0, "\(script) failed: \(result.stderr)")
+        return result.stdoutData
     }
 
     /// The uncompressed content of each log file, decompressed by `gzip -dc` (one process for

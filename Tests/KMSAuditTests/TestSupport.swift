@@ -1,10 +1,14 @@
 import Foundation
 @testable import KMSAudit
+// Every test file sees the test support (process runner, gzip) and the sample generator's
+// package API without importing them itself; a file that uses the generator's internals
+// (SampleWorld, ...) adds `@testable import KMSAuditSample`.
+@_exported import KMSAuditTestSupport
+@_exported import KMSAuditSample
 
 /// Helpers shared by the tests: temporary folders, fixtures, real gzip, the real binary.
 enum TestSupport {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = ProcessRunner.packageRoot
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     static func fixture(_ relative: String) -> URL { fixtures.appendingPathComponent(relative) }
@@ -23,20 +27,11 @@ enum TestSupport {
         try Data(text.utf8).write(to: url)
     }
 
-    /// gzip with the real gzip program.
-    static func gzip(_ data: Data, to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let raw = url.deletingPathExtension()
-        try data.write(to: raw)
-        let result = try run("/bin/gzip", ["-f", "-n", raw.path])
-        precondition(result.status == 0, "gzip failed: \(result.stderr)")
-    }
+    /// gzip with the real gzip program (`Gzip` in KMSAuditTestSupport).
+    static func gzip(_ data: Data, to url: URL) throws { try Gzip.write(data, to: url) }
 
     /// gunzip with the real gzip program: the test oracle for contents.
-    static func gunzip(_ url: URL) throws -> Data {
-        let result = try run("/bin/gzip", ["-dc", url.path])
-        return result.stdoutData
-    }
+    static func gunzip(_ url: URL) throws -> Data { try Gzip.read(url) }
 
     /// Records of a CloudTrail batch file, parsed with Foundation (the oracle, not the tool's parser).
     static func records(ofBatch url: URL) throws -> [[String: Any]] {
@@ -49,48 +44,18 @@ enum TestSupport {
         try JSONSerialization.data(withJSONObject: ["Records": records], options: [.sortedKeys])
     }
 
-    struct ProcessResult {
-        var status: Int32
-        var stdoutData: Data
-        var stderrData: Data
-        var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
-        var stderr: String { String(decoding: stderrData, as: UTF8.self) }
-    }
+    typealias ProcessResult = KMSAuditTestSupport.ProcessResult
 
+    /// Runs any program to the end (`ProcessRunner` in KMSAuditTestSupport).
     static func run(_ executable: String, _ arguments: [String], currentDirectory: URL? = nil) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes while the process runs so a full pipe never blocks it.
-        var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdoutData: outData, stderrData: errData)
+        try ProcessRunner.run(executable, arguments, currentDirectory: currentDirectory)
     }
 
     /// The `kmsaudit` binary SwiftPM built next to the test bundle.
-    static var binary: String {
-        let candidates = [
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("kmsaudit"),
-            Bundle.main.bundleURL.appendingPathComponent("kmsaudit"),
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kmsaudit"),
-            packageRoot.appendingPathComponent(".build/debug/kmsaudit"),
-        ]
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c.path) { return c.path }
-        return candidates.last!.path
-    }
+    static var binary: String { ProcessRunner.kmsauditPath }
 
     static func kmsaudit(_ arguments: [String], in directory: URL? = nil) throws -> ProcessResult {
-        try run(binary, arguments, currentDirectory: directory)
+        try ProcessRunner.kmsaudit(arguments, in: directory)
     }
 
     /// Copies the real CloudTrail samples into a CloudTrail-like tree.

@@ -3,18 +3,18 @@ import Foundation
 /// `kmsaudit sample`: writes a deterministic CloudTrail organization trail with planted cases
 /// for every rule, category and severity of docs/rules/, and `expected-findings.json` listing
 /// exactly the findings those cases must produce.
-public enum SampleGenerator {
+package enum SampleGenerator {
     /// Background records that one cross-account pair stands for (about 0.025% of the trail,
     /// at least two pairs).
     static let recordsPerPair = 4_000
 
     /// Fewest `--events` accepted for `days`: the planted cases plus a little background.
-    public static func minimumEvents(days: Int = 7) -> Int {
+    package static func minimumEvents(days: Int = 7) -> Int {
         let world = SampleWorld(clock: SampleClock(start: 0, days: max(days, 1)))
         return PlantedCases.build(world: world, seed: 1).records + 500
     }
 
-    public static func generate(_ options: SampleOptions, progress: ((Int) -> Void)? = nil) throws -> SampleSummary {
+    package static func generate(_ options: SampleOptions, progress: ((Int) -> Void)? = nil) throws -> SampleSummary {
         guard (1...366).contains(options.days) else { throw SampleError.badOption("--days must be between 1 and 366") }
         guard options.threads >= 1 else { throw SampleError.badOption("--threads must be at least 1") }
         let clock = SampleClock(start: Int64(options.start.timeIntervalSince1970.rounded(.down)), days: options.days)

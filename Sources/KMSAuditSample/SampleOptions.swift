@@ -3,26 +3,26 @@ import Foundation
 /// What `kmsaudit sample` should generate. The defaults give a small, fixed tree: the same
 /// options always produce byte-identical log files (digest signatures excepted: their RSA key is
 /// generated per run).
-public struct SampleOptions: Sendable {
+package struct SampleOptions: Sendable {
     /// Folder that receives `AWSLogs/`, `policies/`, `inventory/` and `expected-findings.json`.
-    public var outDir: String
+    package var outDir: String
     /// Exact number of records written into the log files (see `SampleSummary.records`).
-    public var events: Int
+    package var events: Int
     /// Seed of every random choice (event ids, times inside a batch, background mix).
-    public var seed: UInt64
+    package var seed: UInt64
     /// Length of the trail in days; planted cases sit at fixed fractions of it.
-    public var days: Int
+    package var days: Int
     /// First instant of the trail. Fixed by default so that output is reproducible.
-    public var start: Date
+    package var start: Date
     /// Worker threads; each account+region stream is generated on one thread, deterministically.
-    public var threads: Int
+    package var threads: Int
     /// Write CloudTrail digest files, `public-keys.json` and `digest-signatures.json`.
-    public var digests: Bool
+    package var digests: Bool
 
     /// 2026-11-01T00:00:00Z.
-    public static let defaultStart = Date(timeIntervalSince1970: 1_793_491_200)
+    package static let defaultStart = Date(timeIntervalSince1970: 1_793_491_200)
 
-    public init(outDir: String, events: Int = 10_000, seed: UInt64 = 1, days: Int = 7,
+    package init(outDir: String, events: Int = 10_000, seed: UInt64 = 1, days: Int = 7,
                 start: Date = SampleOptions.defaultStart, threads: Int = 2, digests: Bool = true) {
         self.outDir = outDir
         self.events = events
@@ -41,36 +41,36 @@ public struct SampleOptions: Sendable {
 /// cross-account pair (two records, two eventIDs, one sharedEventID), every re-delivered copy
 /// (`duplicates`: same eventID, identical bytes) and the second copy of each clash (`clashes`:
 /// same eventID, different content). Distinct eventIDs = `records - duplicates - clashes`.
-public struct SampleSummary: Sendable, Equatable {
+package struct SampleSummary: Sendable, Equatable {
     /// Log files (`.json.gz` under `CloudTrail/`), digest files not included.
-    public var files: Int
-    public var records: Int
-    public var distinctEventIDs: Int
+    package var files: Int
+    package var records: Int
+    package var distinctEventIDs: Int
     /// Extra copies of already delivered records (identical bytes, later file).
-    public var duplicates: Int
+    package var duplicates: Int
     /// Extra records that reuse an eventID with different content (docs/rules/DECISIONS.md #14).
-    public var clashes: Int
+    package var clashes: Int
     /// Cross-account calls delivered to both accounts (each is two records).
-    public var crossAccountPairs: Int
+    package var crossAccountPairs: Int
     /// Records of the planted cases, their re-deliveries and clash copies included.
-    public var plantedRecords: Int
+    package var plantedRecords: Int
     /// Entries in `expected-findings.json`.
-    public var plantedFindings: Int
+    package var plantedFindings: Int
     /// Records whose eventSource is kms, rds or backup.amazonaws.com.
-    public var kmsRDSBackupRecords: Int
-    public var bytesCompressed: Int64
-    public var bytesUncompressed: Int64
-    public var digestFiles: Int
+    package var kmsRDSBackupRecords: Int
+    package var bytesCompressed: Int64
+    package var bytesUncompressed: Int64
+    package var digestFiles: Int
 }
 
-public enum SampleError: Error, CustomStringConvertible, Equatable {
+package enum SampleError: Error, CustomStringConvertible, Equatable {
     case tooFewEvents(minimum: Int)
     case badOption(String)
     case io(path: String, reason: String)
     case zlib(code: Int32)
     case crypto(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooFewEvents(let m): return "--events must be at least \(m) (the planted cases alone need that many records)"
         case .badOption(let s): return s
