@@ -109,17 +109,17 @@ import Glibc
     @discardableResult
     static func aws(_ env: [String: String], _ args: [String]) throws -> [String: Any] {
         let exe = onPath("aws", path: env["PATH"])!
-        let r = try ProcessOutput.run(exe, args + ["--output", "json", "--endpoint-url", env["AWS_ENDPOINT_URL"]!],
+        let r = try ProcessRunner.run(exe, args + ["--output", "json", "--endpoint-url", env["AWS_ENDPOINT_URL"]!],
                                       environment: env)
         guard r.status == 0 else {
-            throw TestFailure("aws \(args.joined(separator: " ")): \(String(decoding: r.stderr, as: UTF8.self))")
+            throw TestFailure("aws \(args.joined(separator: " ")): \(String(decoding: r.stderrData, as: UTF8.self))")
         }
-        if r.stdout.isEmpty { return [:] }
-        return try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any] ?? [:]
+        if r.stdoutData.isEmpty { return [:] }
+        return try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any] ?? [:]
     }
 
-    static func kmsaudit(_ args: [String], env: [String: String]) throws -> ProcessOutput {
-        try ProcessOutput.run(TestSupport.binary, args, environment: env)
+    static func kmsaudit(_ args: [String], env: [String: String]) throws -> ProcessResult {
+        try ProcessRunner.run(TestSupport.binary, args, environment: env)
     }
 
     /// Key A protects the Neptune cluster (7 days of backups, a manual snapshot) and has a custom
@@ -203,8 +203,8 @@ import Glibc
         let out = dir.appendingPathComponent("collected")
 
         let run = try Self.kmsaudit(["collect", "--out", out.path], env: env)
-        #expect(run.status == 0, "\(String(decoding: run.stderr, as: UTF8.self))")
-        let stdout = String(decoding: run.stdout, as: UTF8.self)
+        #expect(run.status == 0, "\(String(decoding: run.stderrData, as: UTF8.self))")
+        let stdout = String(decoding: run.stdoutData, as: UTF8.self)
         #expect(stdout.contains("account \(Self.account), \(Self.region)"))
         #expect(stdout.contains("0 not collected"))
 
@@ -245,7 +245,7 @@ import Glibc
         profileEnv["AWS_SECRET_ACCESS_KEY"] = nil
         let other = dir.appendingPathComponent("collected-profile")
         let byProfile = try Self.kmsaudit(["collect", "--out", other.path, "--profile", "audit"], env: profileEnv)
-        #expect(byProfile.status == 0, "\(String(decoding: byProfile.stderr, as: UTF8.self))")
+        #expect(byProfile.status == 0, "\(String(decoding: byProfile.stderrData, as: UTF8.self))")
         let profileReport = try JSONDecoder().decode(CollectReport.self, from: Data(contentsOf: other.appendingPathComponent("collect-report.json")))
         #expect(profileReport.regionSource == "profile")
         #expect(profileReport.regions == [CollectReport.Region(name: "eu-west-1", keys: 0)])
@@ -261,7 +261,7 @@ import Glibc
         try TestSupport.write("max_snapshot_age_days: 0\n", to: config)
         let audit = try Self.kmsaudit(["audit", out.path, trail.path, "--db", db, "--config", config.path, "--report-dir",
                                        dir.appendingPathComponent("reports").path, "--quiet"], env: env)
-        #expect(audit.status == 1, "\(String(decoding: audit.stderr, as: UTF8.self))")  // findings, every file read
+        #expect(audit.status == 1, "\(String(decoding: audit.stderrData, as: UTF8.self))")  // findings, every file read
 
         let queue = try DatabaseQueue(path: db)
         try queue.read { db in
@@ -377,7 +377,7 @@ import Glibc
         let out = dir.appendingPathComponent("collected")
 
         let run = try Self.kmsaudit(["collect", "--out", out.path, "--regions", "\(Self.region),eu-west-3"], env: env)
-        let stderr = String(decoding: run.stderr, as: UTF8.self)
+        let stderr = String(decoding: run.stderrData, as: UTF8.self)
         #expect(run.status == 3, "\(stderr)")
         #expect(stderr.contains("us-east-1 kms get-key-policy key \(made.keyBID): denied (AccessDeniedException)"))
         #expect(stderr.contains("eu-west-3 kms list-keys: unreachable"))
@@ -427,7 +427,7 @@ import Glibc
         env["AWS_DEFAULT_REGION"] = Self.region
         let run = try Self.kmsaudit(["collect", "--out", dir.appendingPathComponent("out").path], env: env)
         #expect(run.status == 2)
-        let lines = String(decoding: run.stderr, as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: run.stderrData, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("kmsaudit: collect: the AWS CLI `aws` was not found on PATH") == true)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))

@@ -48,6 +48,7 @@ public struct DocumentInput: Sendable, Equatable {
         case .dbSnapshots: return "aws rds describe-db-snapshots"
         case .aliases: return "aws kms list-aliases"
         case .keyMetadata: return "aws kms describe-key"
+        case .grants: return "aws kms list-grants"
         }
     }
 
@@ -71,6 +72,7 @@ public struct DocumentInput: Sendable, Equatable {
         case .dbClusterSnapshots: return items("DBClusterSnapshots", id: "DBClusterSnapshotIdentifier")
         case .dbSnapshots: return items("DBSnapshots", id: "DBSnapshotIdentifier")
         case .aliases: return items("Aliases", id: "AliasName")
+        case .grants: return items("Grants", id: "GrantId")
         case .keyMetadata:
             guard let m = root["KeyMetadata"], m.kind == .object else { return "KeyMetadata is not an object" }
             guard let arn = m["Arn"]?.string, KeyReference.isKeyARN(arn) else { return "KeyMetadata has no key Arn" }
