@@ -19,8 +19,9 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
-        // zlib from the system (libz-dev): gzip output of `kmsaudit sample`.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib from the system (libz-dev): gzip output of `kmsaudit sample`. Not named CZlib:
+        // ZIPFoundation's own zlib module has that name, and two modules cannot share it.
+        .systemLibrary(name: "KMSZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Intel ISA-L from the system (libisal-dev): streaming inflate of CloudTrail's gzip files.
         .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
         // sqlite3_config (variadic, so not callable from Swift): process-wide SQLite settings.
@@ -28,7 +29,7 @@ let package = Package(
         .target(
             name: "KMSAudit",
             dependencies: [
-                "CZlib",
+                "KMSZlib",
                 "CSQLiteSetup",
                 "CISAL",
                 .product(name: "GRDB", package: "GRDB.swift"),

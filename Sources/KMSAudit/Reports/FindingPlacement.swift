@@ -72,24 +72,9 @@ public struct FindingPlacement: Sendable, Equatable {
     }
 }
 
-/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:TYPE/ID` or `...:TYPE:ID`.
-struct ARNParts {
-    var partition: String
-    var service: String
-    var region: String
-    var account: String
+extension ARNParts {
     /// The resource part up to its first `/` or `:` (`key`, `cluster`, `db`, `role`).
-    var resourceType: String
-
-    init?(_ text: String) {
-        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn" else { return nil }
-        partition = String(parts[1])
-        service = String(parts[2])
-        region = String(parts[3])
-        account = String(parts[4])
-        resourceType = String(parts[5].prefix { $0 != "/" && $0 != ":" })
-    }
+    var resourceType: String { String(resource.prefix { $0 != "/" && $0 != ":" }) }
 }
 
 /// How the findings formats for security tools classify a rule (OCSF class, ASFF types).
