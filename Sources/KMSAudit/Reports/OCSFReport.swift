@@ -160,11 +160,8 @@ public enum OCSFReport {
             if let account = ARNParts(principal).flatMap({ FindingPlacement.validAccount($0.account) }) {
                 user.append(Member("account", .object([Member("uid", .string(account))])))
             }
-            var actor = [Member("user", .object(user))]
-            if let session = e.sessionName, !session.isEmpty {
-                actor.append(Member("session", .object([Member("name", .string(capped(session)))])))
-            }
-            members.append(Member("actor", .object(actor)))
+            // OCSF 1.3's session object has no name: the role session name stays in `data`.
+            members.append(Member("actor", .object([Member("user", .object(user))])))
         }
         if let ip = e.sourceIP, !ip.isEmpty {
             // An IP address when it is one; CloudTrail writes a service's name (rds.amazonaws.com) otherwise.
