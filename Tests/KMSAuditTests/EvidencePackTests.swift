@@ -6,26 +6,32 @@ import Testing
 /// for the PDF, opened with poppler's pdftoppm), checked by `evidence verify`, then tampered
 /// with (a zip rewritten by Python's zipfile with one byte changed, a member removed, one added).
 @Suite(.serialized) struct EvidencePackTests {
-    /// Runs a program with extra environment variables.
+    /// Runs a program with extra environment variables. Output goes to files (no threads
+    /// sharing buffers), read back when it exits.
     static func run(_ executable: String, _ arguments: [String], in dir: URL, environment: [String: String] = [:]) throws
         -> TestSupport.ProcessResult {
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("outputs-run-\(UUID().uuidString).out")
+        let errURL = outURL.deletingPathExtension().appendingPathExtension("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = dir
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        var outData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
-        return TestSupport.ProcessResult(status: process.terminationStatus, stdoutData: outData, stderrData: errData)
+        try out.close()
+        try err.close()
+        return TestSupport.ProcessResult(status: process.terminationStatus, stdoutData: try Data(contentsOf: outURL),
+                                         stderrData: try Data(contentsOf: errURL))
     }
 
     /// Python's zipfile, for reading and rewriting archives independently of ZIPFoundation.
@@ -81,8 +87,7 @@ import Testing
         // The config and rules exactly as the run read them; the ledger and the verdict.
         #expect(try Data(contentsOf: unpacked.appendingPathComponent("config.yaml"))
                 == Data(contentsOf: dir.appendingPathComponent("kmsaudit.yaml")))
-        let builtin = TestSupport.packageRoot.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/KMSAudit/Rules/Builtin/KMS-002.sql")
+        let builtin = TestSupport.packageRoot.appendingPathComponent("Sources/KMSAudit/Rules/Builtin/KMS-002.sql")
         #expect(try Data(contentsOf: unpacked.appendingPathComponent("rules/KMS-002.sql")) == Data(contentsOf: builtin))
         let inputs = try String(contentsOf: unpacked.appendingPathComponent("inputs.csv"), encoding: .utf8)
         let logFiles = try FileManager.default.subpathsOfDirectory(atPath: dir.appendingPathComponent("trail").path)
@@ -125,20 +130,23 @@ import Testing
                     data = zin.read(info.filename)
                     if info.filename == target:
                         if mode == "drop": continue
-                        data = data[:10] + bytes([data[10] ^ 1]) + data[11:]
+                        at = 10 if mode == "flip" else len(data) - 3
+                        data = data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
                     zout.writestr(info.filename, data)
                 if mode == "add": zout.writestr(target, b"planted")
             """
         for (mode, target, word) in [("flip", "findings.csv", "changed"), ("flip", "rules/KMS-001.sql", "changed"),
                                      ("drop", "integrity.txt", "missing"), ("add", "notes.txt", "extra"),
-                                     ("flip", "MANIFEST", "changed")] {
+                                     ("flipend", "MANIFEST", "extra")] {
             let out = "tampered-\(mode)-\(target.replacingOccurrences(of: "/", with: "_")).zip"
             let made = try Self.python(rewrite, ["pack.zip", out, mode, target], in: dir)
             try #require(made.status == 0, "\(made.stderr)")
             let result = try TestSupport.kmsaudit(["evidence", "verify", out], in: dir)
             #expect(result.status == 1, "\(mode) \(target): \(result.stdout)")
             if target == "MANIFEST" {
-                #expect(result.stdout.contains("MANIFEST"), "\(result.stdout)")
+                // The last line's name changed: that member is now unlisted, the new name absent.
+                #expect(result.stdout.contains("extra rules/LOG-005.sql"), "\(result.stdout)")
+                #expect(result.stdout.contains("missing rules/LOG-005.s"), "\(result.stdout)")
             } else {
                 #expect(result.stdout.contains("\(word) \(target)"), "\(mode) \(target): \(result.stdout)")
             }
