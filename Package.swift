@@ -15,10 +15,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
         .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
+        // The evidence pack's zip archive (write, read back, verify).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
-        // zlib from the system (libz-dev): gzip output of `kmsaudit sample` (KMSAuditSample only).
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib from the system (libz-dev): gzip output of `kmsaudit sample` (KMSAuditSample only). Not
+        // named CZlib: ZIPFoundation's own zlib module has that name, and two modules cannot share it.
+        .systemLibrary(name: "KMSZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Intel ISA-L from the system (libisal-dev): streaming inflate of CloudTrail's gzip files.
         .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
         // sqlite3_config (variadic, so not callable from Swift): process-wide SQLite settings.
@@ -34,6 +37,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Sources/KMSAudit",
             exclude: ["Rules/Builtin/README.md"],
@@ -49,7 +53,7 @@ let package = Package(
         .target(
             name: "KMSAuditSample",
             dependencies: [
-                "CZlib",
+                "KMSZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,4 +1,4 @@
-import CZlib
+import KMSZlib
 #if canImport(Glibc)
 import Glibc
 private let posixWrite = Glibc.write

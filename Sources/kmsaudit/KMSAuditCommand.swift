@@ -15,7 +15,7 @@ struct KMSAuditCommand: ParsableCommand {
             """,
         version: KMSAuditVersion.current,
         subcommands: [AuditCommand.self, IngestCommand.self, CollectCommand.self, CheckCommand.self, VerifyCommand.self, ReportCommand.self, QueryCommand.self,
-                      RulesCommand.self, SampleCommand.self]
+                      RulesCommand.self, SampleCommand.self, EvidenceCommand.self]
     )
 }
 

@@ -2,31 +2,30 @@ import ArgumentParser
 import Foundation
 import KMSAudit
 
+extension ReportFormat: ExpressibleByArgument {}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write the report of a check run as HTML, CSV or JSON.",
+        abstract: "Write the report of a check run as HTML, CSV, JSON, OCSF or ASFF.",
         discussion: """
-            Reports the latest `check` run unless --run names another. html and json write one \
-            file (--out), or stdout without --out. csv writes findings.csv, evidence.csv and \
-            databases.csv: into --out when it is a directory (or ends with /), else next to --out as \
+            Reports the latest `check` run unless --run names another. html, json, ocsf (OCSF 1.3.0 \
+            Detection and Compliance Findings, a JSON array) and asff (a JSON array for `aws \
+            securityhub batch-import-findings`) write one file (--out), or stdout without --out. csv writes findings.csv, evidence.csv and databases.csv: into \
+            --out when it is a directory (or ends with /), else next to --out as \
             NAME-findings.csv, NAME-evidence.csv and NAME-databases.csv (NAME = --out without .csv), else into the \
             current directory. The database is opened read-only.
             Exit status: 0 written, 2 usage or database error, or no such run.
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case html, csv, json
-    }
-
     @OptionGroup var database: DatabaseOptions
 
     @Option(name: .customLong("run"), help: "The check run to report (default: the latest).")
     var runID: Int64?
 
-    @Option(help: "html, csv or json.")
-    var format: Format
+    @Option(help: "html, csv, json, ocsf or asff.")
+    var format: ReportFormat
 
     @Option(help: "Output file (html, json) or directory / file name stem (csv).")
     var out: String?
@@ -44,38 +43,40 @@ struct ReportCommand: ParsableCommand {
         do {
             try db.queue.read { conn in
                 let model = try ReportModel.load(db: conn, runID: runID, eventLimit: limit)
-                switch format {
-                case .html: try emit(try HTMLReport.render(model))
-                case .json: try emit(try JSONReport.render(model))
-                case .csv:
+                let parts = try ReportWriter.render(format, model, db: conn)
+                if format == .csv {
                     let (findings, evidence, databases) = csvPaths()
                     try FileManager.default.createDirectory(at: findings.deletingLastPathComponent(),
                                                             withIntermediateDirectories: true)
-                    try CSVReport.writeFindings(model, to: findings)
-                    try CSVReport.writeEvidence(model, db: conn, to: evidence)
-                    try CSVReport.writeDatabases(model, to: databases)
-                    print(findings.path)
-                    print(evidence.path)
-                    print(databases.path)
+                    for part in parts {
+                        let url: URL
+                        switch part.role {
+                        case .main: url = findings
+                        case .evidence: url = evidence
+                        case .databases: url = databases
+                        }
+                        try ReportWriter.writeAtomically(part.data, to: url)
+                        print(url.path)
+                    }
+                } else {
+                    try emit(parts[0].data)
                 }
             }
         } catch let error as ReportError {
+            throw UserFacingError(message: error.description, status: 2)
+        } catch let error as ReportWriteError {
             throw UserFacingError(message: error.description, status: 2)
         }
     }
 
     /// One file atomically (a cron job's `latest.html` is never half written), or stdout.
-    private func emit(_ text: String) throws {
+    private func emit(_ data: Data) throws {
         guard let out else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(data)
             return
         }
         let url = URL(fileURLWithPath: out)
-        do {
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw UserFacingError(message: "\(out): cannot write the report: \(error.localizedDescription)", status: 2)
-        }
+        try ReportWriter.writeAtomically(data, to: url)
         print(url.path)
     }
 

@@ -14,7 +14,7 @@ import Glibc
 
     /// moto_server on a free loopback port, stopped by `stop()`.
     final class MotoServer {
-        let process = Process()
+        let process: RunningProcess
         let port: Int
         var endpoint: String { "http://127.0.0.1:\(port)" }
 
@@ -23,11 +23,7 @@ import Glibc
             guard let exe = CollectTests.onPath("moto_server") else {
                 throw TestFailure("moto_server not on PATH (pip install 'moto[server]'; .ci/run installs it)")
             }
-            process.executableURL = URL(fileURLWithPath: exe)
-            process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try ProcessRunner.start(exe, ["-H", "127.0.0.1", "-p", "\(port)"], stdout: .discard, stderr: .discard)
             let deadline = Date().addingTimeInterval(30)
             while !Self.accepts(port) {
                 guard Date() < deadline, process.isRunning else {
@@ -41,8 +37,8 @@ import Glibc
         /// SIGKILL: the server inherits the test thread's signal mask, in which SIGTERM and
         /// SIGINT are blocked.
         func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            if process.isRunning { process.signal(SIGKILL) }
+            _ = process.wait()
         }
 
         static func freePort() throws -> Int {

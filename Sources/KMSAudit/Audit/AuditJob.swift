@@ -42,7 +42,11 @@ public enum AuditJob {
         return Result(ingest: ingest, check: check, reports: reports)
     }
 
-    /// `kmsaudit-YYYY-MM-DD.{html,csv,json}` (and `-evidence.csv`, `-databases.csv`) plus `latest.*` copies.
+    /// The formats `audit` writes, each date-stamped and as `latest.*`.
+    public static let formats: [ReportFormat] = [.html, .csv, .json, .ocsf, .asff]
+
+    /// `kmsaudit-YYYY-MM-DD.{html,csv,json,ocsf.json,asff.json}` (and `-evidence.csv`, `-databases.csv`) plus
+    /// `latest.*` copies, rendered by `ReportWriter` like `kmsaudit report`.
     static func writeReports(_ database: AuditDatabase, runID: Int64, directory: String, date: Date) throws -> [String] {
         let dir = URL(fileURLWithPath: directory, isDirectory: true)
         do {
@@ -54,19 +58,22 @@ public enum AuditJob {
         var written: [String] = []
         try database.queue.read { db in
             let model = try ReportModel.load(db: db, runID: runID)
-            let outputs: [(String, Data)] = [
-                ("html", Data(try HTMLReport.render(model).utf8)),
-                ("csv", Data(try CSVReport.findings(model).utf8)),
-                ("json", Data(try JSONReport.render(model).utf8)),
-            ]
-            let evidence = Data(try CSVReport.evidence(model, db: db).utf8)
-            let databases = Data(try CSVReport.databases(model).utf8)
-            for name in [stamp, "latest"] {
-                for (ext, data) in outputs {
-                    written.append(try write(data, to: dir.appendingPathComponent("\(name).\(ext)")))
+            var outputs: [(suffix: String, data: Data)] = []
+            for format in formats {
+                for part in try ReportWriter.render(format, model, db: db) {
+                    let suffix: String
+                    switch part.role {
+                    case .main: suffix = "." + format.fileExtension
+                    case .evidence: suffix = "-evidence.csv"
+                    case .databases: suffix = "-databases.csv"
+                    }
+                    outputs.append((suffix, part.data))
                 }
-                written.append(try write(evidence, to: dir.appendingPathComponent("\(name)-evidence.csv")))
-                written.append(try write(databases, to: dir.appendingPathComponent("\(name)-databases.csv")))
+            }
+            for name in [stamp, "latest"] {
+                for (suffix, data) in outputs {
+                    written.append(try write(data, to: dir.appendingPathComponent(name + suffix)))
+                }
             }
         }
         return written
@@ -74,9 +81,9 @@ public enum AuditJob {
 
     private static func write(_ data: Data, to url: URL) throws -> String {
         do {
-            try data.write(to: url, options: .atomic)
-        } catch {
-            throw DatabaseFailure.cannotOpen(path: url.path, reason: "cannot write the report: \(error.localizedDescription)")
+            try ReportWriter.writeAtomically(data, to: url)
+        } catch let error as ReportWriteError {
+            throw DatabaseFailure.cannotOpen(path: url.path, reason: "cannot write the report: \(error.reason)")
         }
         return url.path
     }

@@ -23,6 +23,8 @@ public struct AuditConfig: Equatable, Sendable {
     /// The file it came from and its SHA-256, recorded in the run.
     public var path: String?
     public var sha256: String?
+    /// The file's text as read, recorded with each check run (the evidence pack's config).
+    public var text: String?
 
     public init() {}
 
@@ -67,6 +69,7 @@ extension AuditConfig {
         var config = try parse(text, file: path)
         config.path = path
         config.sha256 = Hashing.sha256Hex(Array(data))
+        config.text = text
         return config
     }
 

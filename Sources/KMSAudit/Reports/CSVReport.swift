@@ -32,6 +32,17 @@ public enum CSVReport {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Any table in the same dialect (the evidence pack's ledger of input files).
+    public static func table(columns: [String], rows: [[String]]) throws -> String {
+        var out = Data()
+        try withoutActuallyEscaping({ (d: Data) in out.append(d) }) { sink in
+            let table = try CSVTable(columns: columns, sink: sink)
+            for row in rows { try table.add(row) }
+            try table.finish()
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Writes findings.csv to `url` (atomically: a reader never sees half a file).
     public static func writeFindings(_ model: ReportModel, to url: URL) throws {
         try writeAtomically(url) { sink in try writeFindings(model, sink) }

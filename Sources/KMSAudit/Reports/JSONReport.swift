@@ -166,7 +166,7 @@ public enum JSONReport {
         ])
     }
 
-    private static func event(_ e: ReportModel.EvidenceEvent) -> ReportJSON {
+    static func event(_ e: ReportModel.EvidenceEvent) -> ReportJSON {
         .object([
             Member("event_id", .string(e.eventID)),
             Member("stored", .bool(e.stored)),

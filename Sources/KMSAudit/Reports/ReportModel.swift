@@ -196,11 +196,15 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The database has no `kmsaudit check` run yet.
     case noRun
     case runNotFound(Int64)
+    /// ASFF needs an AWS account and region, and neither the finding nor the ingest names one.
+    case noAccount(fingerprint: String)
 
     public var description: String {
         switch self {
         case .noRun: return "the database has no check run yet: run `kmsaudit check` (or `kmsaudit audit`) first"
         case .runNotFound(let id): return "no check run with id \(id) in the database (see `SELECT id, started_at FROM runs`)"
+        case .noAccount(let fingerprint):
+            return "finding \(fingerprint): no AWS account or region to file it under in ASFF (the database holds no events)"
         }
     }
 }

@@ -112,6 +112,7 @@ public enum CheckRunner {
                                  jsonArray(rules.map(\.id)), options.failOn.rawValue])
             let runID = db.lastInsertedRowID
             summary.runID = runID
+            try recordTexts(db, runID: runID, rules: rules, config: options.config)
             let now = TimeFormats.canonical(options.now)
 
             for rule in rules {
@@ -155,6 +156,17 @@ public enum CheckRunner {
                            arguments: [TimeFormats.canonical(Date()), summary.findings, runID])
         }
         return summary
+    }
+
+    /// The config's and the rules' text as this run read them (docs/SCHEMA.md `run_rules`).
+    static func recordTexts(_ db: Database, runID: Int64, rules: [RuleDefinition], config: AuditConfig) throws {
+        try db.execute(sql: "UPDATE runs SET config_text = ? WHERE id = ?", arguments: [config.text, runID])
+        for rule in rules {
+            let sha = Hashing.sha256Hex(rule.text)
+            try db.execute(sql: "INSERT OR IGNORE INTO rule_texts (sha256, text) VALUES (?, ?)", arguments: [sha, rule.text])
+            try db.execute(sql: "INSERT INTO run_rules (run_id, rule_id, origin, sha256) VALUES (?, ?, ?, ?)",
+                           arguments: [runID, rule.id, rule.origin, sha])
+        }
     }
 
     /// The config's or the command line's window; by default everything ingested.

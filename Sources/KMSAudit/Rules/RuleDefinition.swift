@@ -11,6 +11,8 @@ public struct RuleDefinition: Sendable, Equatable {
     public var sql: String
     /// `builtin` or the file's path.
     public var origin: String
+    /// The whole file as read (header and query): what `check` records for the evidence pack.
+    public var text: String = ""
 
     /// Parses the `-- key: value` header (values continue on comment lines indented by two or
     /// more spaces) and keeps the rest as the query.
@@ -55,7 +57,7 @@ public struct RuleDefinition: Sendable, Equatable {
             controls: (fields["controls"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty },
             explanation: fields["explanation"] ?? "", remediation: fields["remediation"] ?? "", sql: sql,
-            origin: origin)
+            origin: origin, text: text)
     }
 }
 

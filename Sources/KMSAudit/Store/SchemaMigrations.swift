@@ -41,6 +41,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v12-databases-view") { db in
             try db.execute(sql: DatabaseOverviewSchema.v12)
         }
+        migrator.registerMigration("v13-run-texts") { db in
+            try db.execute(sql: runTexts)
+        }
         return migrator
     }
 
@@ -261,6 +264,23 @@ enum SchemaMigrations {
     );
     CREATE INDEX digest_log_files_object ON digest_log_files(s3_object);
     CREATE INDEX digest_log_files_digest ON digest_log_files(digest_id);
+    """
+
+    /// What a check run ran, word for word, for the evidence pack: the config file's text and
+    /// each rule file's text (stored once per distinct text, referenced per run).
+    static let runTexts = """
+    ALTER TABLE runs ADD COLUMN config_text TEXT;
+    CREATE TABLE rule_texts (
+        sha256 TEXT PRIMARY KEY,
+        text   TEXT NOT NULL
+    );
+    CREATE TABLE run_rules (
+        run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        rule_id TEXT NOT NULL,
+        origin  TEXT NOT NULL,
+        sha256  TEXT NOT NULL REFERENCES rule_texts(sha256),
+        PRIMARY KEY (run_id, rule_id)
+    );
     """
 
     /// `kmsaudit check` runs and their findings.
