@@ -325,6 +325,23 @@ public struct JSONValue {
         return found.map { JSONValue(tape: tape, index: $0) }
     }
 
+    /// Every member named `key`, in document order (duplicates included; empty if not an object).
+    /// For checks that must hold for whichever duplicate another reader (SQLite) picks.
+    func members(named key: String) -> [JSONValue] {
+        let n = node
+        guard n.kind == TapeNode.object, n.count > 0 else { return [] }
+        var key = key
+        return key.withUTF8 { kb in
+            var out: [JSONValue] = []
+            var i = index + 1
+            for _ in 0..<Int(n.count) {
+                if tape.stringNode(tape.node(i), equals: kb) { out.append(JSONValue(tape: tape, index: i + 1)) }
+                i = Int(tape.node(i + 1).next)
+            }
+            return out
+        }
+    }
+
     /// Element of an array by index (nil if not an array or out of range).
     public subscript(index: Int) -> JSONValue? {
         let n = node

@@ -18,6 +18,10 @@ public struct SampleOptions: Sendable {
     public var threads: Int
     /// Write CloudTrail digest files, `public-keys.json` and `digest-signatures.json`.
     public var digests: Bool
+    /// Accounts and regions join the organisation trail at different times, as they do in a
+    /// real organisation: stream N delivers nothing before its join hour (its earlier events
+    /// arrive in its first file) and its digest chain starts there, with no previous digest.
+    public var staggeredStarts: Bool = false
 
     /// 2026-11-01T00:00:00Z.
     public static let defaultStart = Date(timeIntervalSince1970: 1_793_491_200)

@@ -1,0 +1,11 @@
+import KMSAudit
+
+// The CloudTrail digest parser: any bytes, with and without an object key to fall back on.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzDigest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let content = Array(UnsafeBufferPointer(start: data, count: size))
+    _ = try? DigestParser.parse(content: content, objectKey: nil)
+    _ = try? DigestParser.parse(content: content, objectKey:
+        "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/01/02/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20240102T000000Z.json.gz")
+    return 0
+}
