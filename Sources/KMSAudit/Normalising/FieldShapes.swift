@@ -58,9 +58,10 @@ enum FieldShapes {
     /// first of duplicate keys, `JSONValue`'s subscript the last.
     static func problem(in record: JSONValue, kms: Bool) -> String? {
         for name in containers {
-            for value in members(record, name) where value.kind != .object && value.kind != .null {
-                return "\(name) is \(kindName(value.kind)), not an object"
+            let reason = record.firstMember(named: name) { value -> String? in
+                value.kind == .object || value.kind == .null ? nil : "\(name) is \(kindName(value.kind)), not an object"
             }
+            if let reason { return reason }
         }
         guard kms else { return nil }
         for (path, shape) in kmsPaths {
@@ -76,10 +77,7 @@ enum FieldShapes {
         }
         // A container of the wrong kind was reported already; a missing member is allowed.
         guard value.kind == .object else { return nil }
-        for member in members(value, name) {
-            if let reason = check(member, path.dropFirst(), shape, shown: shown) { return reason }
-        }
-        return nil
+        return value.firstMember(named: name) { check($0, path.dropFirst(), shape, shown: shown) }
     }
 
     private static func fits(_ value: JSONValue, _ shape: Shape) -> Bool {
@@ -89,10 +87,6 @@ enum FieldShapes {
         case .number: return value.kind == .number
         case .stringArray: return value.kind == .array && value.elements.allSatisfy { $0.kind == .string }
         }
-    }
-
-    private static func members(_ object: JSONValue, _ name: String) -> [JSONValue] {
-        object.members(named: name)
     }
 
     static func kindName(_ kind: JSONKind) -> String {

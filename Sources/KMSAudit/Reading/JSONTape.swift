@@ -325,20 +325,22 @@ public struct JSONValue {
         return found.map { JSONValue(tape: tape, index: $0) }
     }
 
-    /// Every member named `key`, in document order (duplicates included; empty if not an object).
-    /// For checks that must hold for whichever duplicate another reader (SQLite) picks.
-    func members(named key: String) -> [JSONValue] {
+    /// The first of the members named `key` (in document order, duplicates included) for which
+    /// `body` returns non-nil, and that result. For checks that must hold for whichever duplicate
+    /// another reader (SQLite reads the first) picks; allocates nothing.
+    func firstMember<T>(named key: String, where body: (JSONValue) -> T?) -> T? {
         let n = node
-        guard n.kind == TapeNode.object, n.count > 0 else { return [] }
+        guard n.kind == TapeNode.object, n.count > 0 else { return nil }
         var key = key
         return key.withUTF8 { kb in
-            var out: [JSONValue] = []
             var i = index + 1
             for _ in 0..<Int(n.count) {
-                if tape.stringNode(tape.node(i), equals: kb) { out.append(JSONValue(tape: tape, index: i + 1)) }
+                if tape.stringNode(tape.node(i), equals: kb), let result = body(JSONValue(tape: tape, index: i + 1)) {
+                    return result
+                }
                 i = Int(tape.node(i + 1).next)
             }
-            return out
+            return nil
         }
     }
 

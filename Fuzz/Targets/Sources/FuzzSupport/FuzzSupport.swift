@@ -6,19 +6,15 @@ public enum FuzzSupport {
     /// A scratch path unique to this process, so parallel fuzzers (`-jobs`) never share one.
     public static func scratchPath(_ suffix: String) -> String {
         let dir = ProcessInfo.processInfo.environment["FUZZ_SCRATCH"] ?? NSTemporaryDirectory()
-        return (dir as NSString).appendingPathComponent("kmsaudit-fuzz-\(getpid())\(suffix)")
+        return (dir as NSString).appendingPathComponent("kmsaudit-fuzz-\(ProcessInfo.processInfo.processIdentifier)\(suffix)")
     }
 
     public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        precondition(fd >= 0, "cannot create \(path)")
-        var done = 0
-        while done < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            precondition(n > 0, "cannot write \(path)")
-            done += n
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            fatalError("fuzz: cannot write \(path): \(error)")
         }
-        close(fd)
     }
 
     /// `bytes` as one gzip member made of stored deflate blocks (valid gzip, CRC-32 and size
