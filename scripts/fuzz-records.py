@@ -17,6 +17,7 @@ import gzip
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -175,9 +176,12 @@ def trail_file(base, index, records, account="123456789012", region="us-east-1")
 def run(cmd, timeout=300):
     try:
         p = subprocess.run(cmd, capture_output=True, timeout=timeout)
-        return p.returncode, p.stderr.decode("utf-8", "replace")
+        return p.returncode, p.stderr.decode("utf-8", "replace"), p.stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
-        return "timeout", ""
+        return "timeout", "", ""
+
+
+INGEST_LINE = re.compile(r"(\d+) events stored, .* (\d+) records rejected")
 
 
 def failure_of(status, stderr):
@@ -213,7 +217,7 @@ def main():
     failures_dir = os.path.join(args.out, "failures")
     os.makedirs(failures_dir, exist_ok=True)
     started = time.time()
-    cases = commands = failures = 0
+    cases = commands = failures = stored = rejected = 0
     statuses = {}
     while True:
         if args.iterations and cases >= args.iterations:
@@ -240,8 +244,12 @@ def main():
         for fmt in ("html", "csv", "json"):
             steps.append([args.binary, "report", "--db", db, "--format", fmt, "--out", os.path.join(work, "report-" + fmt)])
         for cmd in steps:
-            status, stderr = run(cmd)
+            status, stderr, stdout = run(cmd)
             commands += 1
+            m = INGEST_LINE.search(stdout + stderr) if cmd[1] == "ingest" and cmd is steps[0] else None
+            if m:
+                stored += int(m.group(1))
+                rejected += int(m.group(2))
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             why = failure_of(status, stderr)
             if why:
@@ -262,9 +270,9 @@ def main():
                   flush=True)
     elapsed = time.time() - started
     print("fuzz-records: seed %d, %d cases (%d records each), %d commands in %.0f s (%.2f cases/s); "
-          "exit statuses %s; %d failures; %d fixture records in the pool"
+          "exit statuses %s; %d events stored, %d records rejected; %d failures; %d fixture records in the pool"
           % (args.seed, cases, args.records, commands, elapsed, cases / max(elapsed, 1e-9),
-             json.dumps(statuses, sort_keys=True), failures, len(pool)))
+             json.dumps(statuses, sort_keys=True), stored, rejected, failures, len(pool)))
     sys.exit(1 if failures else 0)
 
 

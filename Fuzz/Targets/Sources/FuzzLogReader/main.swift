@@ -10,8 +10,8 @@ let plainPath = FuzzSupport.scratchPath(".json")
 let gzipPath = FuzzSupport.scratchPath(".json.gz")
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzLogReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+public func fuzzLogReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = FuzzSupport.bytes(data, size)
     FuzzSupport.write(bytes, to: plainPath)
     let wrapped = FuzzSupport.gzipStored(bytes)
     wrapped.withUnsafeBytes { FuzzSupport.write($0, to: gzipPath) }
@@ -22,4 +22,10 @@ public func fuzzLogReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     return 0
+}
+
+/// The executable's entry point (see `FuzzSupport.main`).
+@_cdecl("fuzz_logreader_main")
+public func fuzzLogReaderMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    FuzzSupport.main(argc, argv, fuzzLogReader)
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import Foundation
 import KMSAudit
 
@@ -29,12 +30,18 @@ final class Previous: @unchecked Sendable {
 let previous = Previous()
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPolicy(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard let policy = try? KeyPolicy(data: Data(bytes: data, count: size)) else { return 0 }
+public func fuzzPolicy(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let policy = try? KeyPolicy(data: Data(FuzzSupport.bytes(data, size))) else { return 0 }
     for ctx in contexts { _ = PolicyEvaluator.evaluate(policy, ctx) }
     let users = RDSKeyAccess.users(fromViaServiceStatementsOf: policy, keyArn: keyArn)
     _ = RDSKeyAccess.lostAccess(previous: policy, new: policy, users: [], region: "us-east-1", keyArn: keyArn)
     _ = RDSKeyAccess.lostAccess(previous: previous.swap(policy), new: policy, users: users, region: "us-east-1",
                                 keyArn: keyArn, encryptionContext: ["aws:rds:db-id": "db-ABC"])
     return 0
+}
+
+/// The executable's entry point (see `FuzzSupport.main`).
+@_cdecl("fuzz_policy_main")
+public func fuzzPolicyMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    FuzzSupport.main(argc, argv, fuzzPolicy)
 }

@@ -3,6 +3,22 @@ import Foundation
 /// Helpers shared by the fuzz targets: a per-process scratch file (the log reader reads paths,
 /// as ingest does) and a gzip wrapper so raw bytes also reach the reader through the inflater.
 public enum FuzzSupport {
+    /// What every target's entry point runs: libFuzzer's driver on `testOne`. SwiftPM links an
+    /// executable with `main` aliased to `MODULE_main`, so each target defines that symbol
+    /// (`@_cdecl`) and hands over to libFuzzer here instead of libFuzzer's own `main`.
+    public static func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                            _ testOne: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+        var argc = argc
+        var argv = argv
+        return LLVMFuzzerRunDriver(&argc, &argv, testOne)
+    }
+
+    /// The input as a buffer (libFuzzer may pass a null pointer for the empty input).
+    public static func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> UnsafeRawBufferPointer {
+        guard let data, size > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: data, count: size)
+    }
+
     /// A scratch path unique to this process, so parallel fuzzers (`-jobs`) never share one.
     public static func scratchPath(_ suffix: String) -> String {
         let dir = ProcessInfo.processInfo.environment["FUZZ_SCRATCH"] ?? NSTemporaryDirectory()
@@ -47,3 +63,9 @@ public enum FuzzSupport {
         return ~c
     }
 }
+
+/// libFuzzer's driver (compiler-rt, linked by `-sanitize=fuzzer`).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
