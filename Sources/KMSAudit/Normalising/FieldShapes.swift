@@ -9,6 +9,9 @@
 enum FieldShapes {
     enum Shape: CustomStringConvertible {
         case object, string, number, stringArray
+        /// A policy: JSON text as CloudTrail writes it, or the document itself as some tools
+        /// export it (read as JSON text by `StateKeys`).
+        case stringOrObject
 
         var description: String {
             switch self {
@@ -16,6 +19,7 @@ enum FieldShapes {
             case .string: return "a string"
             case .number: return "a number"
             case .stringArray: return "an array of strings"
+            case .stringOrObject: return "a string or an object"
             }
         }
     }
@@ -30,7 +34,7 @@ enum FieldShapes {
         (["requestParameters", "targetKeyId"], .string),
         (["requestParameters", "keyId"], .string),
         (["requestParameters", "customKeyStoreId"], .string),
-        (["requestParameters", "policy"], .string),
+        (["requestParameters", "policy"], .stringOrObject),
         (["requestParameters", "granteePrincipal"], .string),
         (["requestParameters", "granteeServicePrincipal"], .string),
         (["requestParameters", "retiringPrincipal"], .string),
@@ -86,6 +90,7 @@ enum FieldShapes {
         case .string: return value.kind == .string
         case .number: return value.kind == .number
         case .stringArray: return value.kind == .array && value.elements.allSatisfy { $0.kind == .string }
+        case .stringOrObject: return value.kind == .string || value.kind == .object
         }
     }
 
