@@ -69,19 +69,20 @@ enum FieldShapes {
         }
         guard kms else { return nil }
         for (path, shape) in kmsPaths {
-            if let reason = check(record, path[...], shape, shown: path.joined(separator: ".")) { return reason }
+            if let reason = check(record, path[...], shape, fullPath: path) { return reason }
         }
         return nil
     }
 
-    private static func check(_ value: JSONValue, _ path: ArraySlice<String>, _ shape: Shape, shown: String) -> String? {
+    /// `fullPath` names the field in the reason (joined only then: this runs for every KMS record).
+    private static func check(_ value: JSONValue, _ path: ArraySlice<String>, _ shape: Shape, fullPath: [String]) -> String? {
         guard let name = path.first else {
             if value.kind == .null || fits(value, shape) { return nil }
-            return "\(shown) is \(kindName(value.kind)), not \(shape)"
+            return "\(fullPath.joined(separator: ".")) is \(kindName(value.kind)), not \(shape)"
         }
         // A container of the wrong kind was reported already; a missing member is allowed.
         guard value.kind == .object else { return nil }
-        return value.firstMember(named: name) { check($0, path.dropFirst(), shape, shown: shown) }
+        return value.firstMember(named: name) { check($0, path.dropFirst(), shape, fullPath: fullPath) }
     }
 
     private static func fits(_ value: JSONValue, _ shape: Shape) -> Bool {
