@@ -11,7 +11,8 @@ import Foundation
 /// is no S3 here, `digest-signatures.json` maps each digest's object key to it, and
 /// `public-keys.json` holds the public key in `aws cloudtrail list-public-keys` shape.
 enum DigestWriter {
-    static func write(world: SampleWorld, files: [[LogFileInfo]], outDir: String, threads: Int) throws -> Int {
+    static func write(world: SampleWorld, files: [[LogFileInfo]], outDir: String, threads: Int,
+                      staggered: Bool = false) throws -> Int {
         let key: _RSA.Signing.PrivateKey
         do { key = try _RSA.Signing.PrivateKey(keySize: .bits2048) } catch { throw SampleError.crypto("\(error)") }
         let der = key.publicKey.pkcs1DERRepresentation
@@ -30,7 +31,8 @@ enum DigestWriter {
                 let i = next; next += 1
                 lock.unlock()
                 do {
-                    let made = try writeStream(world.streams[i], files[i], clock: clock, key: key, fingerprint: fingerprint, outDir: outDir)
+                    let made = try writeStream(world.streams[i], files[i], clock: clock, key: key, fingerprint: fingerprint,
+                                               outDir: outDir, staggered: staggered)
                     lock.lock()
                     for (k, v) in made { signatures[k] = v }
                     count += made.count
@@ -56,12 +58,16 @@ enum DigestWriter {
 
     /// The digests of one stream, in chain order; returns object key → hex signature.
     private static func writeStream(_ s: SampleStream, _ files: [LogFileInfo], clock: SampleClock, key: _RSA.Signing.PrivateKey,
-                                    fingerprint: String, outDir: String) throws -> [(String, String)] {
+                                    fingerprint: String, outDir: String, staggered: Bool) throws -> [(String, String)] {
         let gzip = try GzipWriter(level: 6)
         let sorted = files.sorted { $0.delivered < $1.delivered }
         let last = sorted.last?.delivered ?? clock.end
         // Each stream's hour boundary sits at its own minute and second, as AWS's do.
         var start = clock.start - 3600 + Int64(60 * (7 + 11 * s.index) + 37)
+        // A stream that joined later starts its chain in the hour of its first file.
+        if staggered, let first = sorted.first?.delivered {
+            while start + 3600 <= first { start += 3600 }
+        }
         var at = 0
         var previous: (key: String, hash: String, signature: String)?
         var out: [(String, String)] = []

@@ -36,7 +36,7 @@ package enum SampleGenerator {
         var digestFiles = 0
         if options.digests {
             digestFiles = try DigestWriter.write(world: world, files: results.map(\.files), outDir: options.outDir,
-                                                 threads: options.threads)
+                                                 threads: options.threads, staggered: options.staggeredStarts)
         }
 
         var summary = SampleSummary(files: 0, records: 0, distinctEventIDs: 0, duplicates: 0, clashes: planted.clashes,
@@ -97,7 +97,8 @@ package enum SampleGenerator {
                 lock.unlock()
                 do {
                     let g = try StreamGenerator(plan: plans[i], clock: clock, seed: options.seed, outDir: options.outDir,
-                                                hashContent: options.digests, progress: report)
+                                                hashContent: options.digests, progress: report,
+                                                joinSlot: options.staggeredStarts ? StreamGenerator.joinSlot(plans[i].stream, clock) : 0)
                     let r = try g.run()
                     lock.lock(); results[i] = r; lock.unlock()
                 } catch {

@@ -18,6 +18,10 @@ package struct SampleOptions: Sendable {
     package var threads: Int
     /// Write CloudTrail digest files, `public-keys.json` and `digest-signatures.json`.
     package var digests: Bool
+    /// Accounts and regions join the organisation trail at different times, as they do in a
+    /// real organisation: stream N delivers nothing before its join hour (its earlier events
+    /// arrive in its first file) and its digest chain starts there, with no previous digest.
+    package var staggeredStarts: Bool = false
 
     /// 2026-11-01T00:00:00Z.
     package static let defaultStart = Date(timeIntervalSince1970: 1_793_491_200)

@@ -81,10 +81,13 @@ final class StreamGenerator {
     private let background: BackgroundTraffic
     private let gzip: GzipWriter
     private let progress: (Int) -> Void
+    /// No file is delivered before this 5-minute slot (`SampleOptions.staggeredStarts`).
+    private let joinSlot: Int
 
     init(plan: StreamPlan, clock: SampleClock, seed: UInt64, outDir: String, hashContent: Bool,
-         progress: @escaping (Int) -> Void) throws {
+         progress: @escaping (Int) -> Void, joinSlot: Int = 0) throws {
         self.plan = plan
+        self.joinSlot = joinSlot
         self.clock = clock
         self.outDir = outDir
         self.hashContent = hashContent
@@ -96,6 +99,13 @@ final class StreamGenerator {
 
     /// Cumulative diurnal weights of the event slots: busier in the region's office hours,
     /// quieter at night and at weekends.
+    /// The slot where a stream joins a staggered trail: stream 0 at the start, the others 5 hours
+    /// apart (wrapping within the first half of the trail), so that joins fall inside any window.
+    static func joinSlot(_ s: SampleStream, _ clock: SampleClock) -> Int {
+        let hours = max(1, clock.slots / 12 / 2)
+        return (s.index * 5 % hours) * 12
+    }
+
     static func cumulativeWeights(_ s: SampleStream, _ clock: SampleClock) -> [Int] {
         let offset: Int64 = s.region.hasPrefix("us-west") ? -8 : s.region.hasPrefix("us-") ? -5 : 0
         var cum = [0]
@@ -182,7 +192,7 @@ final class StreamGenerator {
             }
             // Deliver file `delivery` (skipped when empty).
             let deliveredAt = clock.start + Int64(delivery + 1) * 300 + 60 + Int64(rng.below(240))
-            if current.records > 0 {
+            if current.records > 0 && delivery >= joinSlot {
                 current.bytes.append(contentsOf: [0x5D, 0x7D])
                 let info = try deliver(current, at: deliveredAt, madeDir: &madeDir)
                 result.files.append(info)

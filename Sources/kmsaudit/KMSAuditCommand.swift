@@ -46,6 +46,7 @@ enum Main {
             // An exit status a command chose (1 findings, 3 failed files).
             Foundation.exit(code.rawValue)
         } catch {
+            if let failure = DatabaseFailure.from(error) { fail(failure.description, 2) }
             if KMSAuditCommand.exitCode(for: error) == .success {
                 KMSAuditCommand.exit(withError: error)  // --help, --version
             }

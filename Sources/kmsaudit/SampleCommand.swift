@@ -24,14 +24,18 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Do not write CloudTrail digest files.")
     var noDigests = false
 
+    @Flag(help: "Accounts and regions join the trail at different hours (each digest chain starts at its join).")
+    var staggeredStarts = false
+
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard days > 0 else { throw ValidationError("--days must be positive") }
     }
 
     func run() throws {
-        let summary = try SampleGenerator.generate(SampleOptions(
-            outDir: out, events: events, seed: seed, days: days, threads: threads, digests: !noDigests))
+        var options = SampleOptions(outDir: out, events: events, seed: seed, days: days, threads: threads, digests: !noDigests)
+        options.staggeredStarts = staggeredStarts
+        let summary = try SampleGenerator.generate(options)
         print("sample: \(summary.files) log files, \(summary.records) records (\(summary.duplicates) duplicates, "
               + "\(summary.clashes) clashes), \(summary.plantedFindings) planted findings in \(out)/expected-findings.json")
     }

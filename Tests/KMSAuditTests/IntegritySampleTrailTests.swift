@@ -8,10 +8,12 @@ import Testing
 /// kind of tampering is found as its LOG rule, and the untouched trail verifies clean.
 @Suite(.serialized) struct IntegritySampleTrailTests {
     /// A fresh sample trail; `tamper` edits it before ingest and check.
-    func audit(_ name: String, tamper: (URL) throws -> Void) throws -> [Row] {
+    func audit(_ name: String, staggered: Bool = false, tamper: (URL) throws -> Void) throws -> [Row] {
         let dir = try TestSupport.temporaryDirectory(name)
         let trail = dir.appendingPathComponent("trail")
-        _ = try SampleGenerator.generate(SampleOptions(outDir: trail.path, events: 1_500, seed: 9, days: 1))
+        var sample = SampleOptions(outDir: trail.path, events: 1_500, seed: 9, days: 1)
+        sample.staggeredStarts = staggered
+        _ = try SampleGenerator.generate(sample)
         try tamper(trail)
         let database = try AuditDatabase(path: dir.appendingPathComponent("audit.sqlite").path)
         _ = try Ingestor(database: database, options: IngestOptions(paths: [trail.path]), progress: ProgressLine(quiet: true)).run()
@@ -46,6 +48,60 @@ import Testing
 
     @Test func untouchedTrailVerifiesClean() throws {
         #expect(try audit("clean") { _ in }.isEmpty)
+    }
+
+    /// Accounts and regions that join the organisation trail at different hours: each chain's
+    /// first digest names no previous one. The hours before a join are not a coverage gap; the
+    /// join is an info note, nothing above it.
+    @Test func staggeredChainStartsAreNotGaps() throws {
+        var firstDigests: [String] = []
+        let rows = try audit("staggered", staggered: true) { trail in
+            // The planted variation is real: some chains start hours after the trail does.
+            let all = FileManager.default.enumerator(at: trail.appendingPathComponent("AWSLogs"), includingPropertiesForKeys: nil)!
+                .compactMap { $0 as? URL }.filter { $0.path.contains("/CloudTrail-Digest/") && $0.path.hasSuffix(".json.gz") }
+            var earliest: [String: URL] = [:]
+            for url in all {
+                let chain = url.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().path
+                if earliest[chain].map({ url.lastPathComponent < $0.lastPathComponent }) ?? true { earliest[chain] = url }
+            }
+            for url in earliest.values {
+                let doc = try JSONSerialization.jsonObject(with: TestSupport.gunzip(url)) as! [String: Any]
+                #expect(doc["previousDigestSignature"] is NSNull)
+                firstDigests.append(objectKey(url))
+            }
+        }
+        let stamps = Set(firstDigests.map { String($0.split(separator: "_").last!.prefix(11)) })
+        #expect(stamps.count > 3, "chains should start at different hours: \(stamps.sorted())")
+        let above = rows.filter { $0["severity"] != "info" }
+        #expect(above.isEmpty, "LOG findings above info on an untouched staggered trail: \(above)")
+        let starts = rows.filter { $0["rule_id"] == "LOG-005" && $0["category"] == "chain-start" }
+        #expect(!starts.isEmpty)
+        #expect(starts.allSatisfy { firstDigests.contains($0["resource"] as String) })
+    }
+
+    /// A digest whose listed hash for a log file was edited fails its own check (the next digest
+    /// recorded its old SHA-256): LOG-004 names it, and the log file it alone lists is not
+    /// verifiable rather than altered (no LOG-001).
+    @Test func anEditedDigestListingIsNotALogTamper() throws {
+        var target = ""
+        let rows = try audit("edited-listing") { trail in
+            // A digest in the middle of the chain that lists at least one log file.
+            let chain = try files(trail, digests: true)
+            let digest = try chain[2..<(chain.count - 1)].first {
+                try TestSupport.gunzip($0).range(of: Data("\"hashValue\"".utf8)) != nil
+            }!
+            target = objectKey(digest)
+            try regzip(digest) { bytes in
+                // Change one hex digit of the first listed hashValue.
+                let text = String(decoding: bytes, as: UTF8.self)
+                let r = text.range(of: "\"hashValue\":\"")!
+                let i = text.utf8.distance(from: text.startIndex, to: r.upperBound)
+                bytes[i] = bytes[i] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            }
+        }
+        #expect(rows.contains { $0["rule_id"] == "LOG-004" && $0["category"] == "chain-broken" && $0["resource"] == target })
+        #expect(!rows.contains { $0["rule_id"] == "LOG-001" }, "\(rows)")
     }
 
     @Test func oneByteChangedInsideALogFileIsTampered() throws {

@@ -189,14 +189,36 @@ import _CryptoExtras
         let trail = try IntegrityTrail()
         defer { trail.remove() }
         // The window opens two hours before the trail's first file and ends a day after its last.
+        // The first digest names no previous one: the chain starts there, so those two hours are
+        // where the trail began delivering (recorded as verified coverage, LOG-005 info), not a gap.
+        let (s, database) = try trail.verify(window: ("2024-10-21T08:00:00Z", "2024-10-22T15:00:00Z"))
+        #expect(s.problems("coverage-gap").isEmpty, "\(s.problemLines)")
+        let stopped = s.problems("stopped-delivering")
+        #expect(stopped.contains { $0.subject == "region" && $0.account == IntegrityTrail.account })
+        #expect(s.problems.count == 1, "\(s.problemLines)")
+        let start = try database.queue.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT object_key, hour, json_extract(detail, '$.began') AS began FROM integrity_latest
+                WHERE aspect = 'coverage' AND kind = 'verified' AND json_extract(detail, '$.reason') = 'chain-start'
+                """)
+        }
+        #expect(start?["object_key"] == trail.digestKeys[0])
+        #expect(start?["hour"] == "2024-10-21T10:00:00Z")
+    }
+
+    /// Without its first digest, the earliest digest left names a previous one: a missing first
+    /// part of the chain (LOG-004, the missing digest named) and the hours before the first file
+    /// stay a coverage gap.
+    @Test func aMissingFirstPartOfTheChainIsStillAGap() throws {
+        let trail = try IntegrityTrail()
+        defer { trail.remove() }
+        try trail.delete(trail.digestKeys[0])
         let (s, _) = try trail.verify(window: ("2024-10-21T08:00:00Z", "2024-10-22T15:00:00Z"))
         let gaps = s.problems("coverage-gap")
         #expect(gaps.count == 1, "\(s.problemLines)")
         #expect(gaps.first?.hour == "2024-10-21T08:00:00Z")
         #expect(gaps.first?.detail.contains("\"hours\":2") == true)
-        let stopped = s.problems("stopped-delivering")
-        #expect(stopped.contains { $0.subject == "region" && $0.account == IntegrityTrail.account })
-        #expect(s.problems.count == 2, "\(s.problemLines)")
+        #expect(s.problems("chain-broken").map(\.objectKey) == [trail.digestKeys[0]], "\(s.problemLines)")
     }
 
     @Test func rulesReportEachProblemWithItsObjectKey() throws {
@@ -237,9 +259,11 @@ import _CryptoExtras
         #expect(found["LOG-003"]?.count == 1)
         #expect(found["LOG-004"]?.map(\.resource) == [trail.digestKeys[2]])
         #expect(found["LOG-004"]?.first?.severity == .high)
-        // 08:00-10:00 before the first file: a gap; nothing after 15:01 until 16:00 is not "stopped".
-        #expect(found["LOG-005"]?.map(\.severity) == [.medium])
-        #expect(found["LOG-005"]?.first?.category == "coverage-gap")
+        // 08:00-10:00 before the first file, whose digest starts the chain: where the trail began
+        // (info), not a gap; nothing after 15:01 until 16:00 is not "stopped".
+        #expect(found["LOG-005"]?.map(\.severity) == [.info])
+        #expect(found["LOG-005"]?.first?.category == "chain-start")
+        #expect(found["LOG-005"]?.first?.resource == trail.digestKeys[0])
         for (id, rows) in found {
             for row in rows {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(row.evidence.utf8)) as? [String: Any], "\(id)")

@@ -68,6 +68,10 @@ public enum IntegrityChecker {
                 value.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         try checker.load(db)
+        // Digests first: a digest that fails its own check cannot vouch for the log files it lists.
+        checker.linkDigests()
+        checker.verifySignatures()
+        checker.judgeDigestTrust()
         checker.checkLogs()
         checker.checkDigests()
         checker.checkCoverage()
@@ -165,6 +169,11 @@ private struct Checker {
     /// Per digest id: the later digest that names it, the hash it gives and whether it matched.
     var successor: [Int64: (by: DigestRow, matches: Bool)] = [:]
     var chains: [ChainKey: [DigestRow]] = [:]
+    /// Per digest id: its signature's verdict and where the signature came from (nil: none found).
+    var signatureVerdicts: [Int64: (verdict: PublicKeySet.Verdict, source: String)] = [:]
+    /// Digests that fail their own check (content changed under the next digest, or a signature
+    /// that does not verify), with why: the hashes they list prove nothing about log files.
+    var untrusted: [Int64: String] = [:]
     /// Per account and region: sorted digest windows, for "does a digest cover this time".
     var windows: [AccountRegion: [(start: Int, end: Int)]] = [:]
     var longestWindow: [AccountRegion: Int] = [:]
@@ -262,8 +271,18 @@ private struct Checker {
                 rows.append(row)
                 continue
             }
-            let listed = listings[key] ?? []
+            let allListed = listings[key] ?? []
+            let listed = allListed.filter { untrusted[$0.digestID] == nil }
             let digestKeys = listed.compactMap { digestsByID[$0.digestID]?.key }
+            if listed.isEmpty, let only = allListed.first, let why = untrusted[only.digestID] {
+                // Only a digest that fails its own check lists it: not evidence either way.
+                let digestKey = digestsByID[only.digestID]?.key ?? "?"
+                row.kind = "not-verifiable"; row.status = "not-verifiable"; row.digestID = only.digestID
+                row.detail = ["digest": digestKey, "digest_problem": why]
+                row.reason = "listed only in digest \(digestKey), which fails its own check (\(why)): its hashes cannot be trusted"
+                rows.append(row)
+                continue
+            }
             guard log.status == "ok", let actual = log.contentSHA256 else {
                 if listed.isEmpty {
                     row.kind = "not-verifiable"; row.status = "not-verifiable"
@@ -305,9 +324,22 @@ private struct Checker {
 
         // Listed in a digest, absent locally.
         for key in listingOrder where !logKeys.contains(key) {
-            let first = listings[key]![0]
-            let digest = digestsByID[first.digestID]
             let name = CloudTrailFileName(path: key)
+            guard let first = listings[key]!.first(where: { untrusted[$0.digestID] == nil }) else {
+                // Only an untrusted digest lists it: the listing may be the edit.
+                let only = listings[key]![0]
+                let digest = digestsByID[only.digestID]
+                let why = untrusted[only.digestID] ?? ""
+                let at = name.flatMap { UTCClock.epoch($0.deliveredAt) } ?? digest?.start
+                rows.append(ResultRow(
+                    subject: "log", aspect: "listing", kind: "not-verifiable", status: "not-verifiable", objectKey: key,
+                    digestID: only.digestID, account: name?.account ?? digest?.account,
+                    region: name?.region ?? digest?.region, hour: at.map(UTCClock.hourText),
+                    detail: ["digest": digest?.key ?? "", "digest_problem": why],
+                    reason: "absent locally and listed only in digest \(digest?.key ?? "?"), which fails its own check (\(why))"))
+                continue
+            }
+            let digest = digestsByID[first.digestID]
             let at = name.flatMap { UTCClock.epoch($0.deliveredAt) } ?? digest?.start
             rows.append(ResultRow(
                 subject: "log", aspect: "listing", kind: "missing", status: "failed", objectKey: key,
@@ -350,8 +382,8 @@ private struct Checker {
 
     // MARK: Digests
 
-    mutating func checkDigests() {
-        // Links: each digest vouches for its predecessor's content hash and carries its signature.
+    /// Links: each digest vouches for its predecessor's content hash and carries its signature.
+    mutating func linkDigests() {
         for (chainKey, chain) in chains {
             for (i, d) in chain.enumerated() {
                 guard let pk = d.previousKey else { continue }
@@ -364,7 +396,41 @@ private struct Checker {
                 }
             }
         }
+    }
 
+    /// Each digest's signature (from the next digest, else the signatures file) against the
+    /// public keys, when they were given.
+    mutating func verifySignatures() {
+        guard let publicKeys else { return }
+        for d in digests {
+            let fromChain = successor[d.id].flatMap { s in s.by.previousSignature.map { ($0, "next digest \(s.by.key)") } }
+            let fromSide = sideSignatures[d.key].map { ($0, "signatures file") }
+            guard let (signature, source) = fromChain ?? fromSide else { continue }
+            let message = IntegrityChecker.stringToSign(
+                endTime: d.endTimeText, bucket: d.bucket ?? "", s3Object: d.s3Object ?? d.key,
+                contentSHA256: d.contentSHA256, previousSignature: d.previousSignature)
+            signatureVerdicts[d.id] = (publicKeys.verify(signatureHex: signature, message: Array(message.utf8),
+                                                         fingerprint: d.fingerprint), source)
+        }
+    }
+
+    /// A digest whose content the next digest contradicts, or whose signature fails, is untrusted.
+    mutating func judgeDigestTrust() {
+        for d in digests {
+            if let s = successor[d.id], !s.matches {
+                untrusted[d.id] = "its SHA-256 differs from the one the next digest \(s.by.key) recorded"
+            } else if case .invalid(let why)? = signatureVerdicts[d.id]?.verdict {
+                untrusted[d.id] = "its signature does not verify: \(why)"
+            }
+        }
+    }
+
+    /// How many log files digest `id` lists.
+    func listedCount(_ id: Int64) -> Int {
+        listings.values.reduce(0) { n, list in n + list.filter { $0.digestID == id }.count }
+    }
+
+    mutating func checkDigests() {
         for d in digests {
             let base = ResultRow(subject: "digest", aspect: "chain", kind: "verified", status: "verified",
                                  objectKey: d.key, fileID: d.fileID, digestID: d.id, account: d.account,
@@ -389,7 +455,8 @@ private struct Checker {
                     chain.kind = "chain-broken"; chain.status = "failed"
                     chain.detail = ["reason": "content-changed", "next": s.by.key,
                                     "expected_sha256": s.by.previousHash ?? "", "actual_sha256": d.contentSHA256]
-                    chain.reason = "its content changed: the next digest \(s.by.key) recorded a different SHA-256"
+                    chain.detail["listed_log_files"] = listedCount(d.id)
+                    chain.reason = "its content changed: the next digest \(s.by.key) recorded a different SHA-256 (the \(listedCount(d.id)) log files it lists are not verifiable through it)"
                 }
             } else {
                 chain.kind = "not-verifiable"; chain.status = "not-verifiable"
@@ -402,20 +469,16 @@ private struct Checker {
             // Signature.
             var sig = base
             sig.aspect = "signature"
-            let fromChain = successor[d.id].flatMap { s in s.by.previousSignature.map { ($0, "next digest \(s.by.key)") } }
-            let fromSide = sideSignatures[d.key].map { ($0, "signatures file") }
-            if let publicKeys {
-                if let (signature, source) = fromChain ?? fromSide {
-                    let message = IntegrityChecker.stringToSign(
-                        endTime: d.endTimeText, bucket: d.bucket ?? "", s3Object: d.s3Object ?? d.key,
-                        contentSHA256: d.contentSHA256, previousSignature: d.previousSignature)
-                    switch publicKeys.verify(signatureHex: signature, message: Array(message.utf8), fingerprint: d.fingerprint) {
+            if publicKeys != nil {
+                if let (verdict, source) = signatureVerdicts[d.id] {
+                    switch verdict {
                     case .valid:
                         sig.detail = ["signature_from": source, "fingerprint": d.fingerprint ?? ""]
                     case .invalid(let why):
                         sig.kind = "bad-signature"; sig.status = "failed"
                         sig.detail = ["signature_from": source, "fingerprint": d.fingerprint ?? "", "reason": why]
-                        sig.reason = "SHA256withRSA signature (from \(source)) does not verify: \(why)"
+                        sig.detail["listed_log_files"] = listedCount(d.id)
+                        sig.reason = "SHA256withRSA signature (from \(source)) does not verify: \(why) (the \(listedCount(d.id)) log files it lists are not verifiable through it)"
                     case .unknownKey(let why):
                         sig.kind = "not-verifiable"; sig.status = "not-verifiable"
                         sig.detail = ["signature_from": source, "fingerprint": d.fingerprint ?? ""]
@@ -518,10 +581,34 @@ private struct Checker {
         guard globalLast != Int.min else { return }
         let reference = windowEnd ?? globalLast
 
+        // Where a digest chain starts (its earliest digest names no previous one), the trail began
+        // delivering for that account and region then (an organisation trail's accounts and
+        // regions join at different times): coverage is judged from there, not from the window's
+        // start. An earliest digest that names a previous one is a missing first part (LOG-004).
+        var earliestDigest: [AccountRegion: DigestRow] = [:]
+        for d in digests where !d.backfill {
+            guard let account = d.account, let region = d.region else { continue }
+            let ar = AccountRegion(account: account, region: region)
+            if d.start < earliestDigest[ar]?.start ?? Int.max { earliestDigest[ar] = d }
+        }
+
         for ar in hours.keys.sorted(by: { ($0.account, $0.region) < ($1.account, $1.region) }) {
             let covered = hours[ar]!
             let lastT = last[ar]!.t
-            let from = UTCClock.hourFloor(windowStart ?? first[ar]!)
+            var from = UTCClock.hourFloor(windowStart ?? first[ar]!)
+            if let d = earliestDigest[ar], d.previousSignature == nil, d.previousKey == nil,
+               UTCClock.hourFloor(first[ar]!) > from {
+                from = UTCClock.hourFloor(first[ar]!)
+                let began = UTCClock.text(first[ar]!)
+                rows.append(ResultRow(
+                    subject: "region", aspect: "coverage", kind: "verified", status: "verified",
+                    objectKey: d.key, digestID: d.id, account: ar.account, region: ar.region, trail: d.trail,
+                    hour: UTCClock.hourText(first[ar]!),
+                    detail: ["reason": "chain-start", "began": began, "first_digest": d.key,
+                             "window_start": windowStart.map(UTCClock.text) ?? ""],
+                    reason: "trail began delivering for this account and region at \(began)",
+                    windowed: false))
+            }
             let to = min(windowEnd ?? (lastT + 1), UTCClock.hourFloor(lastT) + 3600)
             let folder = prefix[ar] ?? "AWSLogs/\(ar.account)/CloudTrail/\(ar.region)/"
             var h = from

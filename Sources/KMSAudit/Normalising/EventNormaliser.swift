@@ -19,6 +19,9 @@ public enum EventNormaliser {
         if let resources = record["resources"], resources.kind != .array, resources.kind != .null {
             throw Invalid(reason: "resources is not an array")
         }
+        if let reason = FieldShapes.problem(in: record, kms: eventSource == "kms.amazonaws.com") {
+            throw Invalid(reason: reason)
+        }
         let region = try optionalString(record, "awsRegion")
         let account = try optionalString(record, "recipientAccountId")
         let sourceIP = try optionalString(record, "sourceIPAddress")

@@ -325,6 +325,25 @@ public struct JSONValue {
         return found.map { JSONValue(tape: tape, index: $0) }
     }
 
+    /// The first of the members named `key` (in document order, duplicates included) for which
+    /// `body` returns non-nil, and that result. For checks that must hold for whichever duplicate
+    /// another reader (SQLite reads the first) picks; allocates nothing.
+    func firstMember<T>(named key: String, where body: (JSONValue) -> T?) -> T? {
+        let n = node
+        guard n.kind == TapeNode.object, n.count > 0 else { return nil }
+        var key = key
+        return key.withUTF8 { kb in
+            var i = index + 1
+            for _ in 0..<Int(n.count) {
+                if tape.stringNode(tape.node(i), equals: kb), let result = body(JSONValue(tape: tape, index: i + 1)) {
+                    return result
+                }
+                i = Int(tape.node(i + 1).next)
+            }
+            return nil
+        }
+    }
+
     /// Element of an array by index (nil if not an array or out of range).
     public subscript(index: Int) -> JSONValue? {
         let n = node

@@ -148,7 +148,9 @@ extension StateBuild {
                    json_extract(e.raw, '$.requestParameters.aliasName') AS alias_name,
                    json_extract(e.raw, '$.requestParameters.targetKeyId') AS target,
                    (SELECT group_concat(coalesce(json_extract(r.value, '$.ARN'), json_extract(r.value, '$.arn')), ' ')
-                      FROM json_each(e.raw, '$.resources') r) AS resource_arns
+                      FROM json_each(e.raw, '$.resources') r
+                     WHERE r.type = 'object' AND coalesce(json_type(r.value, '$.ARN'), json_type(r.value, '$.arn')) = 'text'
+                   ) AS resource_arns
               FROM events e
              WHERE e.event_name IN ('CreateAlias', 'UpdateAlias', 'DeleteAlias')
                AND e.event_source = 'kms.amazonaws.com' AND e.succeeded = 1

@@ -9,7 +9,11 @@
 --   digest rewritten. Here a digest's content no longer matches the hash its successor recorded, an
 --   hour of the chain is missing (every missing hour is reported, consecutive ones included), or a
 --   digest's SHA256withRSA signature does not verify with CloudTrail's published public key. Log files
---   of the affected hours cannot be proven complete and unaltered.
+--   of the affected hours cannot be proven complete and unaltered. A digest that fails its own check
+--   (its hash differs from the one the next digest recorded, or its signature fails) cannot vouch
+--   for the log files it lists: they are reported as not verifiable (naming this digest), never as
+--   altered (LOG-001), since the edit may be the digest's. An earliest digest of a chain that names
+--   a previous digest is a missing first part; one that names none is where the chain began.
 -- remediation: Copy the named digest objects from the trail's S3 bucket again and re-run verify; if
 --   they are missing or different there too, treat it as tampering with audit evidence: restrict
 --   write and delete rights on the log bucket, enable S3 Object Lock, and validate online with

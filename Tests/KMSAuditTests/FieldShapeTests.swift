@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import Testing
+@testable import KMSAudit
+
+/// Records that are valid JSON but whose fields have shapes CloudTrail does not write: the
+/// normaliser decides once what they mean (rejects the record with its reason, or SQL ignores an
+/// odd element), so that no later step meets a shape its SQL assumes. Through the real binary.
+@Suite struct FieldShapeTests {
+    /// ingest, check, ingest again, check again and the three reports: each exits 0 or 1 and
+    /// never shows SQL on stderr.
+    func auditTwice(_ fixture: String, _ name: String = #function) throws -> (db: URL, outputs: [String]) {
+        let dir = try TestSupport.temporaryDirectory(name)
+        let trail = dir.appendingPathComponent("trail")
+        try FileManager.default.createDirectory(at: trail, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: TestSupport.fixture("fuzz/\(fixture)"),
+                                         to: trail.appendingPathComponent(fixture))
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        var outputs: [String] = []
+        let steps: [[String]] = [
+            ["ingest", "--db", db, trail.path], ["check", "--db", db],
+            ["ingest", "--db", db, trail.path], ["check", "--db", db],
+            ["report", "--db", db, "--format", "html", "--out", dir.appendingPathComponent("r.html").path],
+            ["report", "--db", db, "--format", "csv", "--out", dir.appendingPathComponent("r-csv").path],
+            ["report", "--db", db, "--format", "json", "--out", dir.appendingPathComponent("r.json").path],
+        ]
+        for step in steps {
+            let r = try TestSupport.kmsaudit(step)
+            #expect([0, 1].contains(r.status), "kmsaudit \(step[0]) exit \(r.status): \(r.stderr)")
+            #expect(!r.stderr.contains("SQLite") && !r.stderr.contains("SELECT"), "kmsaudit \(step[0]): \(r.stderr)")
+            outputs.append(r.stdout + r.stderr)
+        }
+        return (URL(fileURLWithPath: db), outputs)
+    }
+
+    @Test func aStringBesideTheResourceObjectsIsIgnored() throws {
+        let (db, _) = try auditTwice("deletealias-resources-string.json.gz")
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db in
+            // The event is stored (its odd element ignored) and its alias deletion is understood.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_name IN ('CreateAlias', 'DeleteAlias')") == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM rejected_records") == 0)
+            // The object elements still say where the alias lives and which key it names.
+            let history = try Row.fetchAll(db, sql: "SELECT alias_name, account, region, key_arn, ended_by FROM alias_history")
+            #expect(history.count == 1, "\(history)")
+            #expect(history.first?["alias_name"] == "alias/x")
+            #expect(history.first?["account"] == "123456789012")
+            #expect(history.first?["key_arn"] == "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+            #expect(history.first?["ended_by"] == "DeleteAlias")
+        }
+    }
+
+    @Test func recordsWithOddShapesAreRejectedWithTheirReason() throws {
+        let (db, outputs) = try auditTwice("creategrant-odd-shapes.json.gz")
+        // Ingest names the file and the record, on one line each.
+        #expect(outputs[0].contains("creategrant-odd-shapes.json.gz"))
+        let queue = try DatabaseQueue(path: db.path)
+        try queue.read { db in
+            let rejected = try Row.fetchAll(db, sql: "SELECT record_index, reason FROM rejected_records ORDER BY record_index")
+            #expect(rejected.map { $0["record_index"] as Int } == [0, 1, 2])
+            #expect(rejected.map { $0["reason"] as String } == [
+                "requestParameters is a string, not an object",
+                "requestParameters.operations is a string, not an array of strings",
+                "requestParameters.granteePrincipal is a number, not a string",
+            ])
+            #expect(try String.fetchAll(db, sql: "SELECT event_id FROM events") == ["odd-0004"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM grants") == 1)
+        }
+    }
+
+    /// The normaliser's shape check reads every duplicate of a key: SQLite reads the first, the
+    /// tape the last, so a well-shaped last copy must not hide an odd first one.
+    @Test func aDuplicateKeyCannotHideAnOddShape() throws {
+        let text = """
+            {"eventID":"e1","eventTime":"2024-01-01T00:00:00Z","eventSource":"kms.amazonaws.com","eventName":"CreateGrant",
+             "requestParameters":"x","requestParameters":{"keyId":"k"}}
+            """
+        let tape = try JSONTape(parsing: Array(text.utf8))
+        #expect(throws: EventNormaliser.Invalid(reason: "requestParameters is a string, not an object")) {
+            try EventNormaliser.normalise(tape.root, index: 0)
+        }
+        let nested = """
+            {"eventID":"e1","eventTime":"2024-01-01T00:00:00Z","eventSource":"kms.amazonaws.com","eventName":"CreateGrant",
+             "requestParameters":{"operations":{"a":1},"operations":["Decrypt"]}}
+            """
+        let tape2 = try JSONTape(parsing: Array(nested.utf8))
+        #expect(throws: EventNormaliser.Invalid(reason: "requestParameters.operations is an object, not an array of strings")) {
+            try EventNormaliser.normalise(tape2.root, index: 0)
+        }
+    }
+
+    /// Shapes only the KMS state reads are not imposed on other services' records.
+    @Test func otherServicesKeepTheirOwnShapes() throws {
+        let text = """
+            {"eventID":"e1","eventTime":"2024-01-01T00:00:00Z","eventSource":"rds.amazonaws.com","eventName":"CreateDBCluster",
+             "requestParameters":{"name":{"first":1},"operations":7}}
+            """
+        let tape = try JSONTape(parsing: Array(text.utf8))
+        #expect(try EventNormaliser.normalise(tape.root, index: 0).eventName == "CreateDBCluster")
+    }
+}
