@@ -71,13 +71,45 @@ import Testing
         for combo in ["KMS-001 succeeded high", "KMS-001 denied low", "KMS-002 cross-account critical",
                       "KMS-002 policy-drift critical", "KMS-002 root-user high", "KMS-002 root-delegation medium",
                       "KMS-002 not-named high", "KMS-002 not-evaluable medium", "KMS-003 backups-off high",
-                      "KMS-003 deleted-without-final-snapshot high", "KMS-003 retention-below-minimum medium"] {
+                      "KMS-003 deleted-without-final-snapshot high", "KMS-003 retention-below-minimum medium",
+                      "KMS-006 rds-cannot-use high", "KMS-006 usable-outside-rds medium", "KMS-006 no-deny-outside-rds low",
+                      "KMS-006 grant-not-restricted low", "KMS-006 not-evaluable medium"] {
             #expect(combos.contains(combo), "\(combo) not found")
         }
         for severity in ["critical", "high", "medium"] {
             #expect(result.found.contains { $0.rule == "KMS-004" && $0.severity == severity })
         }
         #expect(result.found.contains { $0.rule == "KMS-003" && $0.severity == "critical" })
+    }
+
+    /// The planted key whose policy is the seed's own example is a database key with a known
+    /// policy, used through RDS by its role, and KMS-006 (like every rule) says nothing about it.
+    @Test func theSeedPolicyKeyIsJudgedAndGivesNothing() throws {
+        let result = try audit(seed: 7, events: 4_000)
+        try result.db.read { db in
+            let keyARN = try #require(try String.fetchOne(db, sql: """
+                SELECT json_extract(raw, '$.responseElements.keyMetadata.arn') FROM events
+                WHERE event_name = 'CreateKey' AND json_extract(raw, '$.requestParameters.description') = 'KMS-006 sample: policy-seed'
+                """))
+            #expect(try Bool.fetchOne(db, sql: "SELECT is_database_key = 1 AND policy_known = 1 FROM keys WHERE key_arn = ?",
+                                      arguments: [keyARN]) == true)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM kms_events WHERE key_arn = ? AND via_rds = 1 AND succeeded = 1",
+                                     arguments: [keyARN]) == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM findings WHERE key_arn = ?", arguments: [keyARN]) == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM key_policy_judgements WHERE key_arn = ?", arguments: [keyARN]) == 0)
+            // Its neighbours are judged: the same run has KMS-006 rows for other planted keys.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM key_policy_judgements") ?? 0 > 0)
+            // KMS-006 evidence names the deciding statement and the policy version.
+            let evidence = try #require(try String.fetchOne(db, sql: """
+                SELECT evidence FROM findings WHERE rule_id = 'KMS-006' AND category = 'grant-not-restricted'
+                  AND principal LIKE '%:role/KeyAdmin' AND run_id = (SELECT max(id) FROM runs) ORDER BY key_arn LIMIT 1
+                """))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(evidence.utf8)) as? [String: Any])
+            let statements = try #require(object["deciding_statements"] as? [[String: Any]])
+            #expect(statements.contains { ($0["sid"] as? String) == "Allow access for Key Administrators" && $0["index"] is Int })
+            #expect(object["policy_source"] is String)
+            #expect(object["policy_start"] is String)
+        }
     }
 
     @Test func aSecondCheckMarksNothingNewAndKeepsFingerprints() throws {

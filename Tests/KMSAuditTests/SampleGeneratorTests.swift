@@ -185,6 +185,8 @@ enum SampleTrees {
             "KMS-004 DisableKey critical", "KMS-004 ScheduleKeyDeletion high", "KMS-004 DisableKey medium",
             "KMS-004 ScheduleKeyDeletion medium", "KMS-004 RevokeGrant medium", "KMS-004 RetireGrant critical",
             "KMS-004 PutKeyPolicy high",
+            "KMS-006 rds-cannot-use high", "KMS-006 usable-outside-rds medium", "KMS-006 no-deny-outside-rds low",
+            "KMS-006 grant-not-restricted low", "KMS-006 not-evaluable medium",
         ]
         for r in required { #expect(combos.contains(r), "missing \(r)") }
         let keyARN = try Regex(#"^arn:aws:kms:[a-z]{2}-[a-z]+-\d:\d{12}:key/[0-9a-f-]{36}$"#)

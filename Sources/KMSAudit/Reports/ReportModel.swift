@@ -210,6 +210,7 @@ extension ReportModel {
     "KMS-002": "Key used by an unintended principal",
     "KMS-003": "Encrypted database without backups",
     "KMS-004": "Revoked-key exposure",
+    "KMS-006": "Key policy does not follow the recommended pattern",
 ]
 
     /// The key permissions the Neptune guide says a principal needs on a database key

@@ -10,6 +10,7 @@ public enum RuleCatalog {
         ("KMS-002.sql", PackageResources.KMS_002_sql),
         ("KMS-003.sql", PackageResources.KMS_003_sql),
         ("KMS-004.sql", PackageResources.KMS_004_sql),
+        ("KMS-006.sql", PackageResources.KMS_006_sql),
         ("LOG-001.sql", PackageResources.LOG_001_sql),
         ("LOG-002.sql", PackageResources.LOG_002_sql),
         ("LOG-003.sql", PackageResources.LOG_003_sql),

@@ -31,10 +31,10 @@ struct PlantedSet {
 final class PlantedCases {
     let world: SampleWorld
     let clock: SampleClock
-    private var rng: SampleRNG
+    var rng: SampleRNG
     private var perStream: [[PlantedRecord]]
-    private var counted: [String: Set<String>] = [:]
-    private var drafts: [(tag: String, finding: ExpectedFinding)] = []
+    var counted: [String: Set<String>] = [:]
+    var drafts: [(tag: String, finding: ExpectedFinding)] = []
     private var w = JSONWriter()
 
     static func build(world: SampleWorld, seed: UInt64) -> PlantedSet {
@@ -44,6 +44,7 @@ final class PlantedCases {
         b.plantAnalyticsEast()
         b.plantAnalyticsWest()
         b.plantSandbox()
+        b.plantKeyPolicies()
         return b.finish()
     }
 
@@ -60,7 +61,7 @@ final class PlantedCases {
 
     /// Writes one planted record; returns its eventID. `tags` name the findings it counts toward.
     @discardableResult
-    private func emit(_ s: SampleStream, _ t: Int64, tags: [String] = [], late: Bool = false, redeliver: Int? = nil,
+    func emit(_ s: SampleStream, _ t: Int64, tags: [String] = [], late: Bool = false, redeliver: Int? = nil,
                       shared: String? = nil, eventID: String? = nil, _ body: Body) -> String {
         let id = eventID ?? FakeID.uuid(&rng)
         w.reset()
@@ -79,7 +80,7 @@ final class PlantedCases {
             || s.contains("\"eventSource\":\"backup.amazonaws.com\"")
     }
 
-    private func expect(_ tag: String, _ rule: String, _ category: String, _ severity: String, key: SampleKey,
+    func expect(_ tag: String, _ rule: String, _ category: String, _ severity: String, key: SampleKey,
                         principal: String? = nil, resource: DBResource? = nil, eventID: String? = nil, note: String) {
         drafts.append((tag, ExpectedFinding(ruleID: rule, category: category, severity: severity, keyARN: key.arn,
                                             principal: principal, resource: resource?.arn, eventID: eventID,
@@ -109,12 +110,12 @@ final class PlantedCases {
 
     // MARK: Building blocks
 
-    private func at(_ f: Double, _ plus: Int64 = 0) -> Int64 { clock.at(f, plus) }
+    func at(_ f: Double, _ plus: Int64 = 0) -> Int64 { clock.at(f, plus) }
 
-    private static let adminClient = ("98.113.24.187", Clients.sdkAgents[5])
+    static let adminClient = ("98.113.24.187", Clients.sdkAgents[5])
     private static let terraform = ("3.218.180.44", Clients.sdkAgents[4])
 
-    private func call(_ actor: Actor, _ key: SampleKey, _ t: Int64, _ id: String, ref: KMSEvents.KeyRef = .arn,
+    func call(_ actor: Actor, _ key: SampleKey, _ t: Int64, _ id: String, ref: KMSEvents.KeyRef = .arn,
                       client: (String, String) = PlantedCases.adminClient, recipient: String? = nil) -> KMSEvents.Call {
         var c = KMSEvents.Call(actor: actor, key: key, time: t, recipient: recipient)
         c.eventID = id
@@ -123,8 +124,8 @@ final class PlantedCases {
         return c
     }
 
-    private func keyAdmin(_ s: SampleStream) -> Actor { .role(s.people.keyAdmin, session: 0, invokedBy: nil) }
-    private func dbAdmin(_ s: SampleStream, viaRDS: Bool = false) -> Actor {
+    func keyAdmin(_ s: SampleStream) -> Actor { .role(s.people.keyAdmin, session: 0, invokedBy: nil) }
+    func dbAdmin(_ s: SampleStream, viaRDS: Bool = false) -> Actor {
         .role(s.people.dbAdmin, session: 1, invokedBy: viaRDS ? "rds.amazonaws.com" : nil)
     }
 

@@ -32,8 +32,32 @@ enum SchemaMigrations {
         migrator.registerMigration("v9-covering-key-index") { db in
             try db.execute(sql: v9CoveringKeyIndex)
         }
+        migrator.registerMigration("v11-policy-judgements") { db in
+            try db.execute(sql: v11PolicyJudgements)
+        }
         return migrator
     }
+
+    /// KMS-006: the policy in effect at the window's end of each database key, judged against
+    /// the recommended pattern (`KeyPolicyPattern`), one row per (key, principal, category).
+    static let v11PolicyJudgements = """
+    CREATE TABLE key_policy_judgements (
+        key_arn          TEXT NOT NULL,
+        principal        TEXT NOT NULL,
+        category         TEXT NOT NULL CHECK (category IN ('rds-cannot-use', 'usable-outside-rds',
+                             'no-deny-outside-rds', 'grant-not-restricted', 'not-evaluable')),
+        actions          TEXT NOT NULL DEFAULT '[]',
+        statements       TEXT NOT NULL DEFAULT '[]',
+        detail           TEXT NOT NULL DEFAULT '{}',
+        policy_id        INTEGER,
+        policy_source    TEXT NOT NULL,
+        policy_from      TEXT,
+        policy_event_id  TEXT,
+        policy_file      TEXT,
+        judged_at        TEXT NOT NULL,
+        PRIMARY KEY (key_arn, principal, category)
+    ) WITHOUT ROWID;
+    """
 
     /// `events_key_time` also carries `event_source` and `via_rds`, so that "was this key ever
     /// used via RDS" and "KMS events without a key ARN" are answered from the index instead of
