@@ -54,6 +54,16 @@ private func policy(_ statements: String...) throws -> KeyPolicy {
         #expect(category(event(neptune, succeeded: true), p) == "policy-drift")
     }
 
+    /// #6: a Deny that cannot be evaluated leaves a succeeded call's drift undecided; a denied
+    /// call cannot drift, so the named Allow decides it.
+    @Test func unevaluableDenyDecidesOnlySucceededCalls() throws {
+        let p = try policy(
+            #"{"Effect":"Allow","Principal":{"AWS":"\#(neptune)"},"Action":"kms:Decrypt","Resource":"*"}"#,
+            #"{"Effect":"Deny","Principal":{"AWS":"\#(neptune)"},"Action":"kms:Decrypt","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#)
+        #expect(category(event(neptune, succeeded: true), p) == "not-evaluable")
+        #expect(category(event(neptune, succeeded: false), p) == "intended")
+    }
+
     /// #3 and #18: `"*"` whose conditions hold is the intent, even when a Deny also matches.
     @Test func anyoneWithHoldingConditionsIsIntendedEvenWhenDenied() throws {
         let p = try policy(

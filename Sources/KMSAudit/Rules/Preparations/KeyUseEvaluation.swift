@@ -85,7 +85,8 @@ struct KeyUseEvaluation: RulePreparation {
     /// its root ARN or id, the key's own or another, delegates to that account, so its principals
     /// are not cross-account. A call is intended when an `Allow` whose conditions hold for it
     /// covers it by name, as a service, or through `"*"`/`NotPrincipal` (a `Deny` that also
-    /// matches makes a succeeded call policy-drift, and leaves a denied one intended). A principal
+    /// matches makes a succeeded call policy-drift, and leaves a denied one intended; one that
+    /// cannot be evaluated makes a succeeded call not-evaluable). A principal
     /// named only in statements whose conditions fail for the call is not intended by them: with
     /// nothing else intending it, it is not-named (#18).
     static func judge(_ event: KeyUseEvent, keyARN: String, policy: KeyPolicy, granted: Bool,
@@ -114,7 +115,10 @@ struct KeyUseEvaluation: RulePreparation {
         if event.isRootUser { return ("root-user", nil, notes) }
         if granted { return ("intended", "grant", notes) }
         if allowListed { return ("intended", "allow-list", notes) }
-        if let strongest = decision.strongestAllowMatch, strongest != .accountRoot {
+        // A Deny that cannot be evaluated leaves a succeeded call's policy-drift undecided
+        // (decision 6); a denied call cannot drift, so the Allow's intent decides it.
+        let undecidedDrift = event.succeeded && decision.notEvaluable.contains { $0.effect == .deny }
+        if let strongest = decision.strongestAllowMatch, strongest != .accountRoot, !undecidedDrift {
             return ("intended", decision.allows.first { $0.match == strongest }?.label, notes)
         }
         if decision.isAllowed, decision.isAllowedOnlyByAccountDelegation {
