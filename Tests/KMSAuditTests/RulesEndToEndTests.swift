@@ -110,6 +110,27 @@ import Testing
             #expect(object["policy_source"] is String)
             #expect(object["policy_start"] is String)
         }
+
+        // The config's database_principals adds DBAdmin to the seed key's database principals:
+        // the root statement delegates its use there and nothing denies it outside RDS.
+        let keyARN = try result.db.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT json_extract(raw, '$.responseElements.keyMetadata.arn') FROM events
+                WHERE event_name = 'CreateKey' AND json_extract(raw, '$.requestParameters.description') = 'KMS-006 sample: policy-seed'
+                """) ?? ""
+        }
+        let dbAdmin = "arn:aws:iam::418295730612:role/DBAdmin"
+        var options = CheckOptions()
+        options.config = try AuditConfig.parse("database_principals:\n  \(keyARN):\n    - \(dbAdmin)\n", file: "c.yaml")
+        let database = try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path)
+        _ = try CheckRunner.run(database, options)
+        let rows = try result.db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT category, principal, evidence FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND key_arn = ?
+                """, arguments: [keyARN])
+        }
+        #expect(rows.map { "\($0["category"] as String) \($0["principal"] as String)" } == ["no-deny-outside-rds \(dbAdmin)"])
+        #expect((rows.first?["evidence"] as String?)?.contains("config_database_principals") == true)
     }
 
     @Test func aSecondCheckMarksNothingNewAndKeepsFingerprints() throws {
