@@ -109,6 +109,11 @@ import Testing
             #expect(statements.contains { ($0["sid"] as? String) == "Allow access for Key Administrators" && $0["index"] is Int })
             #expect(object["policy_source"] is String)
             #expect(object["policy_start"] is String)
+            // The request asked: CreateGrant outside RDS, not for an AWS resource, by KeyAdmin.
+            let context = try #require(object["context"] as? [String: String])
+            #expect(context["kms:ViaService"] == "absent")
+            #expect(context["kms:GrantIsForAWSResource"] == "false (CreateGrant)")
+            #expect(context["aws:PrincipalArn"]?.hasSuffix(":role/KeyAdmin") == true)
         }
 
         // The config's database_principals adds DBAdmin to the seed key's database principals:

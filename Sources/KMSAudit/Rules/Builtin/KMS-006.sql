@@ -46,6 +46,7 @@ SELECT
         'actions', json(j.actions),
         'deciding_statements', json(j.statements),
         'outcomes', json_extract(j.detail, '$.outcomes'),
+        'context', json_extract(j.detail, '$.context'),
         'principals_tested', json_extract(j.detail, '$.principals_tested'),
         'why_asked', json_extract(j.detail, '$.why_asked'),
         'undecided_categories', json_extract(j.detail, '$.undecided_categories'),

@@ -69,6 +69,7 @@ struct KeyPolicyJudgements: RulePreparation {
                     "also_not_evaluable": j.alsoNotEvaluable.map(Self.statementJSON),
                 ]
                 if j.category == .notEvaluable { detail["undecided_categories"] = j.undecided }
+                detail["context"] = Self.context(j, keyARN: keyARN)
                 let tested = Set(j.principalsTested)
                 let calls = users.filter { tested.contains($0.principal) }
                 if !calls.isEmpty {
@@ -84,6 +85,28 @@ struct KeyPolicyJudgements: RulePreparation {
                 ])
             }
         }
+    }
+
+    /// The made-up request that was asked, as the rule's evidence shows it: the four condition
+    /// keys it carries (docs/rules/DECISIONS.md #5), for the first principal tested.
+    static func context(_ j: PolicyJudgement, keyARN: String) -> [String: Any] {
+        let region = keyARN.split(separator: ":", omittingEmptySubsequences: false).dropFirst(3).first.map(String.init) ?? ""
+        let tested = j.principalsTested.first ?? j.principal
+        var out: [String: Any] = [:]
+        if let account = RequestContext.account(ofArn: tested) { out["kms:CallerAccount"] = account }
+        if tested.hasPrefix("arn:") { out["aws:PrincipalArn"] = tested }
+        let categories = j.category == .notEvaluable ? j.undecided : [j.category.rawValue]
+        if categories.contains(PolicyJudgement.Category.rdsCannotUse.rawValue) {
+            out["kms:ViaService"] = "rds.\(region).amazonaws.com"
+            if j.actions.contains("kms:CreateGrant") { out["kms:GrantIsForAWSResource"] = "true (CreateGrant)" }
+        }
+        if categories.contains(where: { $0 != PolicyJudgement.Category.rdsCannotUse.rawValue }) {
+            out[out["kms:ViaService"] == nil ? "kms:ViaService" : "kms:ViaService (outside RDS)"] = "absent"
+            if j.actions.contains("kms:CreateGrant") && out["kms:GrantIsForAWSResource"] == nil {
+                out["kms:GrantIsForAWSResource"] = "false (CreateGrant)"
+            }
+        }
+        return out
     }
 
     static func statementJSON(_ s: JudgedStatement) -> [String: Any] {
