@@ -33,7 +33,7 @@ final class PlantedCases {
     let clock: SampleClock
     var rng: SampleRNG
     private var perStream: [[PlantedRecord]]
-    private var counted: [String: Set<String>] = [:]
+    var counted: [String: Set<String>] = [:]
     var drafts: [(tag: String, finding: ExpectedFinding)] = []
     private var w = JSONWriter()
 
@@ -45,6 +45,7 @@ final class PlantedCases {
         b.plantAnalyticsWest()
         b.plantSandbox()
         b.plantSeedControls()
+        b.plantKeyPolicies()
         return b.finish()
     }
 

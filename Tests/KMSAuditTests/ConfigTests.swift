@@ -7,6 +7,8 @@ import Testing
         let config = try AuditConfig.load(path: TestSupport.packageRoot.appendingPathComponent("docs/kmsaudit.example.yaml").path)
         #expect(config.databaseKeys == ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
         #expect(config.allowedPrincipals.values.first == ["arn:aws:iam::111122223333:role/BreakGlassDBA"])
+        #expect(config.databasePrincipals == ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab":
+                                                ["arn:aws:iam::111122223333:role/NeptuneFullAccess"]])
         #expect(config.minBackupRetentionDays == 7)
         #expect(config.windowStart == "2026-11-01T00:00:00Z")
         #expect(config.windowEnd == "2026-11-08T00:00:00Z")
@@ -51,7 +53,7 @@ import Testing
     @Test func errorsNameTheLine() {
         #expect(error("min_backup_retention_days: 7\nmax_snapshot_age: 3\n") == ConfigError(
             file: "c.yaml", line: 2,
-            reason: "unknown setting `max_snapshot_age` (expected one of allow_aws_managed_keys, allowed_principals, database_keys, max_independent_copy_age_days, max_snapshot_age_days, min_backup_retention_days, suppressions, trusted_key_accounts, window)"))
+            reason: "unknown setting `max_snapshot_age` (expected one of allow_aws_managed_keys, allowed_principals, database_keys, database_principals, max_independent_copy_age_days, max_snapshot_age_days, min_backup_retention_days, suppressions, trusted_key_accounts, window)"))
         let missingReason = error("suppressions:\n  - rule: KMS-001\n    key: arn:aws:kms:us-east-1:1:key/x\n")
         #expect(missingReason?.line == 2)
         #expect(missingReason?.reason.contains("`reason` is required") == true)
@@ -62,6 +64,28 @@ import Testing
         let syntax = error("suppressions:\n  - rule: [KMS-001\n")
         #expect(syntax?.line != nil)
         #expect(syntax?.reason.hasPrefix("not valid YAML") == true)
+    }
+
+    @Test func databasePrincipalsAreAMapOfKeyToPrincipalsWithLineNumberedErrors() throws {
+        let config = try AuditConfig.parse("""
+            database_principals:
+              arn:aws:kms:eu-west-1:111122223333:key/k1:
+                - arn:aws:iam::111122223333:role/NeptuneFullAccess
+                - arn:aws:iam::111122223333:role/DBAdmin
+              arn:aws:kms:eu-west-1:111122223333:key/k2: arn:aws:iam::111122223333:role/Reporting
+            """, file: "c.yaml")
+        #expect(config.databasePrincipals == [
+            "arn:aws:kms:eu-west-1:111122223333:key/k1": ["arn:aws:iam::111122223333:role/NeptuneFullAccess",
+                                                          "arn:aws:iam::111122223333:role/DBAdmin"],
+            "arn:aws:kms:eu-west-1:111122223333:key/k2": ["arn:aws:iam::111122223333:role/Reporting"],
+        ])
+        #expect(error("database_principals:\n  - arn:aws:iam::1:role/x\n") == ConfigError(
+            file: "c.yaml", line: 2, reason: "database_principals: expected a mapping of key ARN to a list of principals"))
+        #expect(error("min_backup_retention_days: 7\ndatabase_principals:\n  alias/db:\n    - arn:aws:iam::1:role/x\n") == ConfigError(
+            file: "c.yaml", line: 3, reason: "`alias/db` is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"))
+        let nested = error("database_principals:\n  arn:aws:kms:eu-west-1:1:key/k:\n    - {role: x}\n")
+        #expect(nested?.line == 3)
+        #expect(nested?.reason == "database_principals.arn:aws:kms:eu-west-1:1:key/k: expected text")
     }
 
     @Test func anEmptyFileMeansDefaults() throws {

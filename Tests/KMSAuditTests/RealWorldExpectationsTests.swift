@@ -72,6 +72,22 @@ import Testing
                 FROM findings f WHERE f.run_id = (SELECT max(id) FROM runs)
                 """)
         }
+        // KMS-006 (key policy against the recommended pattern) demands nothing of these samples.
+        // It judges database keys whose policy is known, and there is none: the two database keys
+        // are the kmsKeyId of Panther's aws_rds_master_pass_updated instance (my-database,
+        // key/e2c16323-...) and of Sumo Logic's Aurora cluster (auroramysql57dbcluster02, key/9a3d8016-...),
+        // and no CreateKey, PutKeyPolicy or policy file for either is in the records; the keys
+        // whose policies are known (the KMS developer guide's CreateKey and PutKeyPolicy examples,
+        // key/1234abcd-... and key/0987dcba-..., and Panther's PutKeyPolicy on key/xxxxxxxx-...)
+        // protect no DB resource, are never called through RDS and their policies have no
+        // kms:ViaService condition, so they are not database keys.
+        let counts = try database.queue.read { db -> [Int?] in
+            [try Int.fetchOne(db, sql: "SELECT count(*) FROM keys WHERE is_database_key = 1"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM keys WHERE is_database_key = 1 AND policy_known = 1"),
+             try Int.fetchOne(db, sql: "SELECT count(DISTINCT key_arn) FROM key_policies"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM key_policy_judgements")]
+        }
+        #expect(counts == [2, 0, 3, 0])
         for e in Self.expectations {
             let found = rows.filter { ($0["files"] as String?)?.hasSuffix("/" + e.file) == true }.map { $0["finding"] as String }
             #expect(found.sorted() == e.findings.sorted(), "\(e.file): \(e.why)")

@@ -78,7 +78,9 @@ import Testing
                       "KMS-005 created-unencrypted high", "KMS-005 created-unencrypted low",
                       "KMS-005 restored-unencrypted high", "KMS-005 replica-unencrypted high",
                       "KMS-005 reported-unencrypted high", "KMS-007 other-account-key high",
-                      "KMS-007 aws-managed-key medium", "KMS-008 single-key low", "KMS-008 single-key medium"] {
+                      "KMS-007 aws-managed-key medium", "KMS-008 single-key low", "KMS-008 single-key medium",
+                      "KMS-006 rds-cannot-use high", "KMS-006 usable-outside-rds medium", "KMS-006 no-deny-outside-rds low",
+                      "KMS-006 grant-not-restricted low", "KMS-006 not-evaluable medium"] {
             #expect(combos.contains(combo), "\(combo) not found")
         }
         for severity in ["critical", "high", "medium"] {
@@ -125,6 +127,62 @@ import Testing
         for id in ["db:catalog-db", "db:catalog-db-replica"] {
             #expect(!single.contains { $0.hasSuffix(":" + id) }, "\(id): a cross-region replica does not age")
         }
+    }
+
+    /// The planted key whose policy is the seed's own example is a database key with a known
+    /// policy, used through RDS by its role, and KMS-006 (like every rule) says nothing about it.
+    @Test func theSeedPolicyKeyIsJudgedAndGivesNothing() throws {
+        let result = try audit(seed: 7, events: 4_000)
+        try result.db.read { db in
+            let keyARN = try #require(try String.fetchOne(db, sql: """
+                SELECT json_extract(raw, '$.responseElements.keyMetadata.arn') FROM events
+                WHERE event_name = 'CreateKey' AND json_extract(raw, '$.requestParameters.description') = 'KMS-006 sample: policy-seed'
+                """))
+            #expect(try Bool.fetchOne(db, sql: "SELECT is_database_key = 1 AND policy_known = 1 FROM keys WHERE key_arn = ?",
+                                      arguments: [keyARN]) == true)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM kms_events WHERE key_arn = ? AND via_rds = 1 AND succeeded = 1",
+                                     arguments: [keyARN]) == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM findings WHERE key_arn = ?", arguments: [keyARN]) == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM key_policy_judgements WHERE key_arn = ?", arguments: [keyARN]) == 0)
+            // Its neighbours are judged: the same run has KMS-006 rows for other planted keys.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM key_policy_judgements") ?? 0 > 0)
+            // KMS-006 evidence names the deciding statement and the policy version.
+            let evidence = try #require(try String.fetchOne(db, sql: """
+                SELECT evidence FROM findings WHERE rule_id = 'KMS-006' AND category = 'grant-not-restricted'
+                  AND principal LIKE '%:role/KeyAdmin' AND run_id = (SELECT max(id) FROM runs) ORDER BY key_arn LIMIT 1
+                """))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(evidence.utf8)) as? [String: Any])
+            let statements = try #require(object["deciding_statements"] as? [[String: Any]])
+            #expect(statements.contains { ($0["sid"] as? String) == "Allow access for Key Administrators" && $0["index"] is Int })
+            #expect(object["policy_source"] is String)
+            #expect(object["policy_start"] is String)
+            // The request asked: CreateGrant outside RDS, not for an AWS resource, by KeyAdmin.
+            let context = try #require(object["context"] as? [String: String])
+            #expect(context["kms:ViaService"] == "absent")
+            #expect(context["kms:GrantIsForAWSResource"] == "false (CreateGrant)")
+            #expect(context["aws:PrincipalArn"]?.hasSuffix(":role/KeyAdmin") == true)
+        }
+
+        // The config's database_principals adds DBAdmin to the seed key's database principals:
+        // the root statement delegates its use there and nothing denies it outside RDS.
+        let keyARN = try result.db.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT json_extract(raw, '$.responseElements.keyMetadata.arn') FROM events
+                WHERE event_name = 'CreateKey' AND json_extract(raw, '$.requestParameters.description') = 'KMS-006 sample: policy-seed'
+                """) ?? ""
+        }
+        let dbAdmin = "arn:aws:iam::418295730612:role/DBAdmin"
+        var options = CheckOptions()
+        options.config = try AuditConfig.parse("database_principals:\n  \(keyARN):\n    - \(dbAdmin)\n", file: "c.yaml")
+        let database = try AuditDatabase(path: result.dir.appendingPathComponent("audit.sqlite").path)
+        _ = try CheckRunner.run(database, options)
+        let rows = try result.db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT category, principal, evidence FROM findings WHERE run_id = (SELECT max(id) FROM runs) AND key_arn = ?
+                """, arguments: [keyARN])
+        }
+        #expect(rows.map { "\($0["category"] as String) \($0["principal"] as String)" } == ["no-deny-outside-rds \(dbAdmin)"])
+        #expect((rows.first?["evidence"] as String?)?.contains("config_database_principals") == true)
     }
 
     @Test func aSecondCheckMarksNothingNewAndKeepsFingerprints() throws {

@@ -181,6 +181,8 @@ enum SampleTrees {
             "KMS-005 replica-unencrypted high", "KMS-005 reported-unencrypted high",
             "KMS-007 other-account-key high", "KMS-007 aws-managed-key medium",
             "KMS-008 single-key low", "KMS-008 single-key medium",
+            "KMS-006 rds-cannot-use high", "KMS-006 usable-outside-rds medium", "KMS-006 no-deny-outside-rds low",
+            "KMS-006 grant-not-restricted low", "KMS-006 not-evaluable medium",
         ]
         for r in required { #expect(combos.contains(r), "missing \(r)") }
         let keyARN = try Regex(#"^arn:aws:kms:[a-z]{2}-[a-z]+-\d:\d{12}:key/[0-9a-f-]{36}$"#)

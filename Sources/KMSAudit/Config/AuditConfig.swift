@@ -8,6 +8,8 @@ public struct AuditConfig: Equatable, Sendable {
     public var databaseKeys: [String] = []
     /// Per key ARN, principals intended to use it (KMS-002 does not report them).
     public var allowedPrincipals: [String: [String]] = [:]
+    /// Per key ARN, principals that use it through RDS (KMS-006 judges the policy for them).
+    public var databasePrincipals: [String: [String]] = [:]
     public var minBackupRetentionDays = 7
     public var maxSnapshotAgeDays = 7
     /// Accounts whose keys a database may depend on without a KMS-007 `other-account-key` finding.
@@ -53,7 +55,7 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
 
 extension AuditConfig {
     static let topLevelKeys: Set<String> = [
-        "database_keys", "allowed_principals", "min_backup_retention_days", "max_snapshot_age_days",
+        "database_keys", "allowed_principals", "database_principals", "min_backup_retention_days", "max_snapshot_age_days",
         "window", "suppressions", "trusted_key_accounts", "allow_aws_managed_keys", "max_independent_copy_age_days",
     ]
 
@@ -97,6 +99,14 @@ extension AuditConfig {
                 for (k, v) in m {
                     guard let arn = k.string else { continue }
                     config.allowedPrincipals[try keyARN(arn, k, file)] = try strings(v, file, "allowed_principals.\(arn)")
+                }
+            case "database_principals":
+                guard let m = value.mapping else {
+                    throw ConfigError(file: file, line: line(value), reason: "database_principals: expected a mapping of key ARN to a list of principals")
+                }
+                for (k, v) in m {
+                    guard let arn = k.string else { continue }
+                    config.databasePrincipals[try keyARN(arn, k, file)] = try strings(v, file, "database_principals.\(arn)")
                 }
             case "min_backup_retention_days":
                 config.minBackupRetentionDays = try integer(value, file, key, range: 0...35)

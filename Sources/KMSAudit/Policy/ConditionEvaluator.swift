@@ -42,7 +42,15 @@ enum ConditionEvaluator {
 
     /// true / false, or nil when the clause cannot be evaluated.
     static func evaluate(_ clause: ConditionClause, _ ctx: RequestContext) -> Bool? {
-        guard let op = clause.parsedOperator, let present = contextValue(clause.key, ctx) else { return nil }
+        guard let op = clause.parsedOperator, let present = contextValue(clause.key, ctx) else {
+            // A made-up request has no value for any key it does not set, so `...IfExists` holds
+            // whatever the operator; without IfExists the clause stays unknown (decision 6).
+            if ctx.isSynthetic, clause.operatorName.lowercased().hasSuffix("ifexists"),
+               contextValue(clause.key, ctx).map({ $0 == nil }) ?? true {
+                return true
+            }
+            return nil
+        }
         guard let value = present else {
             // Key absent from the request (docs/rules/DECISIONS.md #5; IAM's set-operator rules).
             if op.ifExists { return true }

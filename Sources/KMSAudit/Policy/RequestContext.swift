@@ -26,11 +26,16 @@ public struct RequestContext: Hashable, Sendable {
     /// The assumed-role session ARN (`arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`), for
     /// policies that name a session rather than the role.
     public var sessionArn: String?
+    /// A request made up to ask the policy a question (KMS-006), not one read from an event: it
+    /// carries only the keys set above, so every other condition key is known to be absent and an
+    /// `...IfExists` clause on it holds (docs/rules/DECISIONS.md #5). For an event, a key the
+    /// auditor does not read may well have been present, so there such a clause stays unknown.
+    public var isSynthetic: Bool
 
     public init(action: String, principalArn: String, principalAccount: String? = nil, isRootUser: Bool = false,
                 servicePrincipal: String? = nil, keyArn: String? = nil, viaService: String? = nil,
                 callerAccount: String? = nil, grantIsForAWSResource: Bool? = nil,
-                encryptionContext: [String: String] = [:], sessionArn: String? = nil) {
+                encryptionContext: [String: String] = [:], sessionArn: String? = nil, isSynthetic: Bool = false) {
         self.action = Self.normalizedAction(action)
         self.principalArn = principalArn
         // An ARN carries its account; deriving it keeps callers from having to repeat it.
@@ -44,6 +49,7 @@ public struct RequestContext: Hashable, Sendable {
         self.grantIsForAWSResource = grantIsForAWSResource
         self.encryptionContext = encryptionContext
         self.sessionArn = sessionArn
+        self.isSynthetic = isSynthetic
     }
 
     /// True when an AWS service is the caller itself (not a principal calling through it).

@@ -396,7 +396,7 @@ struct HTMLCardView {
         explanation = f.explanation
         remediation = f.remediation
         // Rules about RDS's access to the key: name what Neptune needs (the seed's list).
-        showPermissions = ["KMS-001", "KMS-002", "KMS-004"].contains(f.ruleID)
+        showPermissions = ["KMS-001", "KMS-002", "KMS-004", "KMS-006"].contains(f.ruleID)
         permissions = ReportModel.neptuneKeyPermissions
         controls = f.controls
         hasControls = !f.controls.isEmpty

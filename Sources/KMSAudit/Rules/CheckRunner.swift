@@ -73,9 +73,9 @@ public struct CheckContext {
 /// Runs every rule over the database and records a `runs` row and its `findings`.
 public enum CheckRunner {
     /// Work done before the rules, in order: state first (everything reads it), then the policy
-    /// evaluations KMS-002 and KMS-004 need, then the evidence checks LOG-00x read.
+    /// evaluations KMS-002, KMS-006 and KMS-004 need, then the evidence checks LOG-00x read.
     static let preparations: [RulePreparation] = [
-        StatePreparation(), KeyUseEvaluation(), RevocationAnalysis(), IntegrityPreparation(),
+        StatePreparation(), KeyUseEvaluation(), KeyPolicyJudgements(), RevocationAnalysis(), IntegrityPreparation(),
     ]
 
     public static func run(_ database: AuditDatabase, _ options: CheckOptions) throws -> CheckSummary {

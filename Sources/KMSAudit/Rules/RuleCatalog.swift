@@ -11,6 +11,7 @@ public enum RuleCatalog {
         ("KMS-003.sql", PackageResources.KMS_003_sql),
         ("KMS-004.sql", PackageResources.KMS_004_sql),
         ("KMS-005.sql", PackageResources.KMS_005_sql),
+        ("KMS-006.sql", PackageResources.KMS_006_sql),
         ("KMS-007.sql", PackageResources.KMS_007_sql),
         ("KMS-008.sql", PackageResources.KMS_008_sql),
         ("LOG-001.sql", PackageResources.LOG_001_sql),

@@ -44,6 +44,9 @@ enum SchemaMigrations {
         migrator.registerMigration("v13-run-texts") { db in
             try db.execute(sql: runTexts)
         }
+        migrator.registerMigration("v14-policy-judgements") { db in
+            try db.execute(sql: v14PolicyJudgements)
+        }
         return migrator
     }
 
@@ -90,6 +93,27 @@ enum SchemaMigrations {
     );
     CREATE INDEX grants_key ON grants(key_arn, created_at);
     CREATE INDEX grants_grant_id ON grants(grant_id);
+    """
+
+    /// KMS-006: the policy in effect at the window's end of each database key, judged against
+    /// the recommended pattern (`KeyPolicyPattern`), one row per (key, principal, category).
+    static let v14PolicyJudgements = """
+    CREATE TABLE key_policy_judgements (
+        key_arn          TEXT NOT NULL,
+        principal        TEXT NOT NULL,
+        category         TEXT NOT NULL CHECK (category IN ('rds-cannot-use', 'usable-outside-rds',
+                             'no-deny-outside-rds', 'grant-not-restricted', 'not-evaluable')),
+        actions          TEXT NOT NULL DEFAULT '[]',
+        statements       TEXT NOT NULL DEFAULT '[]',
+        detail           TEXT NOT NULL DEFAULT '{}',
+        policy_id        INTEGER,
+        policy_source    TEXT NOT NULL,
+        policy_from      TEXT,
+        policy_event_id  TEXT,
+        policy_file      TEXT,
+        judged_at        TEXT NOT NULL,
+        PRIMARY KEY (key_arn, principal, category)
+    ) WITHOUT ROWID;
     """
 
     /// `events_key_time` also carries `event_source` and `via_rds`, so that "was this key ever

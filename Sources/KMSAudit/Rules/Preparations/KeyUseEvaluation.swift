@@ -77,18 +77,30 @@ struct KeyUseEvaluation: RulePreparation {
 
     typealias Verdict = (category: String, decidedBy: String?, note: String?)
 
-    /// docs/rules/KMS-002.md and docs/rules/DECISIONS.md #1: cross-account, policy-drift, root-user, intended,
-    /// root-delegation, (not-evaluable), not-named.
+    /// KMS-002 in the order of docs/rules/DECISIONS.md #1: cross-account, policy-drift,
+    /// root-user, intended, root-delegation, (not-evaluable), not-named.
+    ///
+    /// "Named" and "intended" follow #17-#19: only an `Allow` statement's `Principal` names
+    /// anyone (`NotPrincipal` and `"*"` name nobody; a `Deny` intends nothing); an account named by
+    /// its root ARN or id, the key's own or another, delegates to that account, so its principals
+    /// are not cross-account. A call is intended when an `Allow` whose conditions hold for it
+    /// covers it by name, as a service, or through `"*"`/`NotPrincipal` (a `Deny` that also
+    /// matches makes a succeeded call policy-drift, and leaves a denied one intended; one that
+    /// cannot be evaluated makes a succeeded call not-evaluable). A principal
+    /// named only in statements whose conditions fail for the call is not intended by them: with
+    /// nothing else intending it, it is not-named (#18).
     static func judge(_ event: KeyUseEvent, keyARN: String, policy: KeyPolicy, granted: Bool,
                       allowListed: Bool) -> Verdict {
         let keyAccount = PrincipalResolver.accountOf(arn: keyARN)
         let decision = event.decide(policy, keyARN: keyARN)
-        let named = policy.namedPrincipals.contains { principal in
-            switch principal {
-            case .arn(let arn): return arn == event.principal
-            case .service(let service): return ServicePrincipals.same(service, event.principal)
-            case .account(let id, _): return id == event.principalAccount && keyAccount != id
-            default: return false
+        let named = policy.statements.contains { s in
+            s.effect == .allow && !s.isNotPrincipal && s.principals.contains { principal in
+                switch principal {
+                case .arn(let arn): return arn == event.principal
+                case .service(let service): return ServicePrincipals.same(service, event.principal)
+                case .account(let id, _): return id == event.principalAccount
+                default: return false
+                }
             }
         }
         let notes = decision.notEvaluable.isEmpty ? nil
@@ -103,17 +115,17 @@ struct KeyUseEvaluation: RulePreparation {
         if event.isRootUser { return ("root-user", nil, notes) }
         if granted { return ("intended", "grant", notes) }
         if allowListed { return ("intended", "allow-list", notes) }
-        if decision.isAllowed, let strongest = decision.strongestAllowMatch, strongest != .accountRoot {
+        // A Deny that cannot be evaluated leaves a succeeded call's policy-drift undecided
+        // (decision 6); a denied call cannot drift, so the Allow's intent decides it.
+        let undecidedDrift = event.succeeded && decision.notEvaluable.contains { $0.effect == .deny }
+        if let strongest = decision.strongestAllowMatch, strongest != .accountRoot, !undecidedDrift {
             return ("intended", decision.allows.first { $0.match == strongest }?.label, notes)
         }
         if decision.isAllowed, decision.isAllowedOnlyByAccountDelegation {
             return ("root-delegation", decision.allows.first?.label, notes)
         }
         if decision.outcome == .notEvaluable { return ("not-evaluable", nil, notes) }
-        if !named { return ("not-named", nil, notes) }
-        // Named, but this call was not allowed (conditions failed or a Deny applied): KMS-001
-        // reports uses outside RDS; KMS-002 has nothing to add.
-        return ("intended", "named, not allowed", notes)
+        return ("not-named", nil, notes)
     }
 }
 
@@ -129,6 +141,19 @@ struct KeyUseEvent {
     var viaRDS: Bool
     var region: String?
     var encryptionContext: [String: String]
+
+    init(principal: String, principalType: String?, principalAccount: String?, invokedBy: String? = nil,
+         eventName: String, succeeded: Bool, viaRDS: Bool, region: String?, encryptionContext: [String: String] = [:]) {
+        self.principal = principal
+        self.principalType = principalType
+        self.principalAccount = principalAccount
+        self.invokedBy = invokedBy
+        self.eventName = eventName
+        self.succeeded = succeeded
+        self.viaRDS = viaRDS
+        self.region = region
+        self.encryptionContext = encryptionContext
+    }
 
     /// From the current row of `KeyUseEvaluation.eventsSQL`.
     init(_ row: OpaquePointer) {

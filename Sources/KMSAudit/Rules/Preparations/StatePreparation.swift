@@ -7,7 +7,8 @@ struct StatePreparation: RulePreparation {
 
     func prepare(_ db: Database, _ context: CheckContext) throws {
         let options = StateOptions(
-            extraDatabaseKeys: context.options.config.databaseKeys,
+            // A key the config lists database principals for is named by the config too.
+            extraDatabaseKeys: context.options.config.databaseKeys + context.options.config.databasePrincipals.keys.sorted(),
             policyNamesRDSViaService: { text in (try? KeyPolicy(json: text))?.hasRDSViaServiceCondition ?? false })
         _ = try StateBuilder.rebuild(db, options: options)
     }
