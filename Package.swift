@@ -42,8 +42,7 @@ let package = Package(
                 // Embedded in the binary (not a bundle) so a copied release binary stands alone.
                 .embedInCode("Rules/Builtin"),
                 .embedInCode("Reports/Templates"),
-            ],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            ]
         ),
         .executableTarget(
             name: "kmsaudit",
@@ -61,5 +60,5 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

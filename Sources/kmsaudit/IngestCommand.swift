@@ -32,6 +32,10 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: .hidden)
     var noHashing = false
 
+    /// Seconds between commits (default 10): a test and tuning knob, not for everyday use.
+    @Option(help: .hidden)
+    var commitInterval: Double?
+
     @Flag(help: "Store records from every event source, not only kms, rds and backup.")
     var allSources = false
 
@@ -48,16 +52,20 @@ struct IngestCommand: ParsableCommand {
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no such file or folder: \(path)")
         }
+        if let commitInterval, !(commitInterval >= 0 && commitInterval.isFinite) {
+            throw ValidationError("--commit-interval must be 0 or more seconds")
+        }
     }
 
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
         let db = try AuditDatabase(path: database.db)
-        let options = IngestOptions(
+        var options = IngestOptions(
             paths: paths,
             limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes),
                                  hashing: !noHashing),
             storeAllSources: allSources, threads: threads)
+        if let commitInterval { options.commitInterval = commitInterval }
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}
         for failure in summary.warnings.prefix(20) + summary.failures {

@@ -36,9 +36,7 @@ struct VerifyCommand: ParsableCommand {
     var wait: Int = 0
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: database.db) else {
-            throw UserFacingError(message: "\(database.db): no such database (run kmsaudit ingest first)")
-        }
+        try AuditDatabase.requireExisting(database.db)
         let window = (start: try Self.canonical(start, "--start"), end: try Self.canonical(end, "--end"))
         let keys: PublicKeySet?
         do {

@@ -67,12 +67,18 @@ enum TestSupport {
         process.standardError = err
         try process.run()
         // Read both pipes while the process runs so a full pipe never blocks it.
-        var outData = Data(), errData = Data()
+        let outReader = out.fileHandleForReading
+        let outBox = LockedState(Data())
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async {
+            let data = outReader.readDataToEndOfFile()
+            outBox.withLock { value, _ in value = data }
+            group.leave()
+        }
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let outData = outBox.withLock { value, _ in value }
         process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus, stdoutData: outData, stderrData: errData)
     }
