@@ -46,12 +46,13 @@ import Testing
     }
 
     /// How many files the ledger holds as `ok`, as another process sees it: only committed
-    /// batches count. nil while the database or its schema does not exist yet, or is busy.
+    /// batches count. nil while the database or its schema does not exist yet, or is busy: the
+    /// watcher never waits for a lock, so it never holds up the writer's commits for long.
     static func committedFiles(_ dbPath: String) -> Int? {
         guard FileManager.default.fileExists(atPath: dbPath) else { return nil }
         var config = Configuration()
         config.readonly = true
-        config.busyMode = .timeout(1)
+        config.busyMode = .immediateError
         return try? DatabaseQueue(path: dbPath, configuration: config).read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE status = 'ok'")
         }
@@ -84,7 +85,7 @@ import Testing
                     seen = n
                     if n < files { break }
                 }
-                Thread.sleep(forTimeInterval: 0.003)
+                Thread.sleep(forTimeInterval: 0.01)
             }
             if lag > 0 { Thread.sleep(forTimeInterval: lag) }
             kill(process.processIdentifier, SIGKILL)
