@@ -26,9 +26,12 @@ let package = Package(
         .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
         // sqlite3_config (variadic, so not callable from Swift): process-wide SQLite settings.
         .target(name: "CSQLiteSetup", path: "Sources/CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // The lock-owning box shared by the library's pipeline and the sample generator's workers.
+        .target(name: "KMSAuditConcurrency", path: "Sources/KMSAuditConcurrency"),
         .target(
             name: "KMSAudit",
             dependencies: [
+                "KMSAuditConcurrency",
                 "CSQLiteSetup",
                 "CISAL",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -45,14 +48,14 @@ let package = Package(
                 // Embedded in the binary (not a bundle) so a copied release binary stands alone.
                 .embedInCode("Rules/Builtin"),
                 .embedInCode("Reports/Templates"),
-            ],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            ]
         ),
         // The sample trail generator (`kmsaudit sample`): the independent oracle the tests compare
         // the auditor against, so the audit library does not depend on it (docs/DESIGN.md).
         .target(
             name: "KMSAuditSample",
             dependencies: [
+                "KMSAuditConcurrency",
                 "KMSZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -73,10 +76,10 @@ let package = Package(
         .testTarget(
             name: "KMSAuditTests",
             // The executable too: tests run the real binary (exit statuses, SIGKILL, the lock).
-            dependencies: ["KMSAudit", "KMSAuditSample", "KMSAuditTestSupport", "kmsaudit"],
+            dependencies: ["KMSAudit", "KMSAuditConcurrency", "KMSAuditSample", "KMSAuditTestSupport", "kmsaudit"],
             path: "Tests/KMSAuditTests",
             resources: [.copy("Fixtures")]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

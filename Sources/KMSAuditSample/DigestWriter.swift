@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import KMSAuditConcurrency
 
 /// CloudTrail digest files (log file integrity validation): one per account+region per hour
 /// under `CloudTrail-Digest/`, listing the log files delivered in that hour with the SHA-256
@@ -11,37 +12,45 @@ import Foundation
 /// is no S3 here, `digest-signatures.json` maps each digest's object key to it, and
 /// `public-keys.json` holds the public key in `aws cloudtrail list-public-keys` shape.
 enum DigestWriter {
-    static func write(world: SampleWorld, files: [[LogFileInfo]], outDir: String, threads: Int,
+    /// `makeWorld` builds the (deterministic) world once per worker thread: its classes are
+    /// mutable, so threads share none of it, only a locked counter, the signatures and the first error.
+    static func write(streams: Int, makeWorld: @escaping @Sendable () -> SampleWorld, clock: SampleClock,
+                      files: [[LogFileInfo]], outDir: String, threads: Int,
                       staggered: Bool = false) throws -> Int {
         let key: _RSA.Signing.PrivateKey
         do { key = try _RSA.Signing.PrivateKey(keySize: .bits2048) } catch { throw SampleError.crypto("\(error)") }
         let der = key.publicKey.pkcs1DERRepresentation
         let fingerprint = Insecure.MD5.hash(data: der).hex
-        let clock = world.clock
 
-        let lock = NSLock()
-        var signatures: [String: String] = [:]
-        var count = 0
-        var firstError: Error?
-        var next = 0
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, world.streams.count))) { _ in
+        struct Shared {
+            var signatures: [String: String] = [:]
+            var count = 0
+            var firstError: (any Error)?
+            var next = 0
+        }
+        let shared = LockedState(Shared())
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, streams))) { _ in
+            let world = makeWorld()
             while true {
-                lock.lock()
-                guard next < world.streams.count, firstError == nil else { lock.unlock(); return }
-                let i = next; next += 1
-                lock.unlock()
+                let claimed: Int? = shared.withLock { s, _ in
+                    guard s.next < streams, s.firstError == nil else { return nil }
+                    s.next += 1
+                    return s.next - 1
+                }
+                guard let i = claimed else { return }
                 do {
-                    let made = try writeStream(world.streams[i], files[i], clock: clock, key: key, fingerprint: fingerprint,
-                                               outDir: outDir, staggered: staggered)
-                    lock.lock()
-                    for (k, v) in made { signatures[k] = v }
-                    count += made.count
-                    lock.unlock()
+                    let made = try writeStream(world.streams[i], files[i], clock: clock, key: key, fingerprint: fingerprint, outDir: outDir,
+                                               staggered: staggered)
+                    shared.withLock { s, _ in
+                        for (k, v) in made { s.signatures[k] = v }
+                        s.count += made.count
+                    }
                 } catch {
-                    lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+                    shared.withLock { s, _ in if s.firstError == nil { s.firstError = error } }
                 }
             }
         }
+        let (signatures, count, firstError) = shared.withLock { s, _ in (s.signatures, s.count, s.firstError) }
         if let firstError { throw firstError }
 
         let sigDoc = JSONNode.object(signatures.keys.sorted().map { ($0, .string(signatures[$0]!)) })

@@ -1,4 +1,5 @@
 import Foundation
+import KMSAuditConcurrency
 
 /// `kmsaudit sample`: writes a deterministic CloudTrail organization trail with planted cases
 /// for every rule, category and severity of docs/rules/, and `expected-findings.json` listing
@@ -14,7 +15,7 @@ package enum SampleGenerator {
         return PlantedCases.build(world: world, seed: 1).records + 500
     }
 
-    package static func generate(_ options: SampleOptions, progress: ((Int) -> Void)? = nil) throws -> SampleSummary {
+    package static func generate(_ options: SampleOptions, progress: (@Sendable (Int) -> Void)? = nil) throws -> SampleSummary {
         guard (1...366).contains(options.days) else { throw SampleError.badOption("--days must be between 1 and 366") }
         guard options.threads >= 1 else { throw SampleError.badOption("--threads must be at least 1") }
         let clock = SampleClock(start: Int64(options.start.timeIntervalSince1970.rounded(.down)), days: options.days)
@@ -31,12 +32,19 @@ package enum SampleGenerator {
         try SampleFiles.write(ExpectedFinding.document(planted.findings), to: options.outDir + "/expected-findings.json")
         _ = try Inventory.write(world: world, outDir: options.outDir)
 
-        let results = try runStreams(plans, clock: clock, options: options, progress: progress)
+        let results = try runStreams(count: plans.count, makePlans: {
+            let world = SampleWorld(clock: clock)
+            return plan(world: world, planted: PlantedCases.build(world: world, seed: options.seed), options: options)
+        }, clock: clock, options: options, progress: progress)
 
         var digestFiles = 0
         if options.digests {
-            digestFiles = try DigestWriter.write(world: world, files: results.map(\.files), outDir: options.outDir,
-                                                 threads: options.threads, staggered: options.staggeredStarts)
+            digestFiles = try DigestWriter.write(streams: world.streams.count, makeWorld: {
+                let world = SampleWorld(clock: clock)
+                _ = PlantedCases.build(world: world, seed: options.seed)
+                return world
+            }, clock: clock, files: results.map(\.files), outDir: options.outDir, threads: options.threads,
+               staggered: options.staggeredStarts)
         }
 
         var summary = SampleSummary(files: 0, records: 0, distinctEventIDs: 0, duplicates: 0, clashes: planted.clashes,
@@ -78,34 +86,44 @@ package enum SampleGenerator {
 
     /// Runs the streams on `threads` workers, largest first; each stream is deterministic on
     /// its own, so the output does not depend on which thread ran it.
-    private static func runStreams(_ plans: [StreamPlan], clock: SampleClock, options: SampleOptions,
-                                   progress: ((Int) -> Void)?) throws -> [StreamResult] {
-        let lock = NSLock()
-        var results = [StreamResult?](repeating: nil, count: plans.count)
-        var firstError: Error?
-        var done = 0
-        let order = plans.indices.sorted { plans[$0].fresh > plans[$1].fresh }
-        var next = 0
-        let report: (Int) -> Void = { n in
-            lock.lock(); done += n; progress?(done); lock.unlock()
+    ///
+    /// The world is a graph of mutable classes, so the workers share none of it: each builds
+    /// its own (`makePlans`, deterministic: the same plans every time, a few milliseconds) and
+    /// they share only a locked work counter, the results and the first error.
+    private static func runStreams(count: Int, makePlans: @escaping @Sendable () -> [StreamPlan], clock: SampleClock,
+                                   options: SampleOptions, progress: (@Sendable (Int) -> Void)?) throws -> [StreamResult] {
+        struct Shared {
+            var results: [StreamResult?]
+            var firstError: (any Error)?
+            var done = 0
+            var next = 0
         }
-        DispatchQueue.concurrentPerform(iterations: min(options.threads, plans.count)) { _ in
+        let shared = LockedState(Shared(results: Array(repeating: nil, count: count)))
+        let report: @Sendable (Int) -> Void = { n in
+            shared.withLock { s, _ in s.done += n; progress?(s.done) }
+        }
+        DispatchQueue.concurrentPerform(iterations: min(options.threads, count)) { _ in
+            let plans = makePlans()
+            let order = plans.indices.sorted { plans[$0].fresh > plans[$1].fresh }
             while true {
-                lock.lock()
-                guard next < order.count, firstError == nil else { lock.unlock(); return }
-                let i = order[next]; next += 1
-                lock.unlock()
+                let claimed: Int? = shared.withLock { s, _ in
+                    guard s.next < order.count, s.firstError == nil else { return nil }
+                    s.next += 1
+                    return order[s.next - 1]
+                }
+                guard let i = claimed else { return }
                 do {
                     let g = try StreamGenerator(plan: plans[i], clock: clock, seed: options.seed, outDir: options.outDir,
                                                 hashContent: options.digests, progress: report,
                                                 joinSlot: options.staggeredStarts ? StreamGenerator.joinSlot(plans[i].stream, clock) : 0)
                     let r = try g.run()
-                    lock.lock(); results[i] = r; lock.unlock()
+                    shared.withLock { s, _ in s.results[i] = r }
                 } catch {
-                    lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+                    shared.withLock { s, _ in if s.firstError == nil { s.firstError = error } }
                 }
             }
         }
+        let (results, firstError) = shared.withLock { s, _ in (s.results, s.firstError) }
         if let firstError { throw firstError }
         return results.map { $0! }
     }

@@ -10,7 +10,7 @@ struct CheckCommand: ParsableCommand {
             Derives keys, policies, grants, DB resources and snapshots from the ingested events, runs \
             the built-in rules (KMS-001..004, LOG-001..005) and those of --rules, and prints one line \
             per severity. Exit status: 0 no unsuppressed finding at or above --fail-on, 1 some, \
-            2 usage, config or database error.
+            2 usage, config or database error (also: no database at --db, or nothing ingested).
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -21,8 +21,10 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try AuditDatabase.requireExisting(database.db)
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let db = try AuditDatabase(path: database.db)
+        try db.requireIngestedFiles()
         let summary = try CheckRunner.run(db, try check.options())
         withExtendedLifetime(lock) {}
         if json {

@@ -22,6 +22,10 @@ struct IngestCommand: ParsableCommand {
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var locking: LockOptions
 
+    /// Seconds between commits (default 10): a test and tuning knob, not for everyday use.
+    @Option(help: .hidden)
+    var commitInterval: Double?
+
     @Flag(help: "No progress line (for cron).")
     var quiet = false
 
@@ -32,12 +36,16 @@ struct IngestCommand: ParsableCommand {
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no such file or folder: \(path)")
         }
+        if let commitInterval, !(commitInterval >= 0 && commitInterval.isFinite) {
+            throw ValidationError("--commit-interval must be 0 or more seconds")
+        }
     }
 
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let db = try AuditDatabase(path: database.db)
-        let options = reading.ingestOptions(paths: paths)
+        var options = reading.ingestOptions(paths: paths)
+        if let commitInterval { options.commitInterval = commitInterval }
         let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
         withExtendedLifetime(lock) {}
         for failure in summary.warnings.prefix(20) + summary.failures {

@@ -49,9 +49,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: database.db) else {
-            throw UserFacingError(message: "\(database.db): no such database (run kmsaudit ingest first)")
-        }
+        try AuditDatabase.requireExisting(database.db)
         let window = (start: try (since ?? legacyStart).map { try CheckArguments.time($0, since != nil ? "--since" : "--start") },
                       end: try (until ?? legacyEnd).map { try CheckArguments.time($0, until != nil ? "--until" : "--end") })
         let keys: PublicKeySet?

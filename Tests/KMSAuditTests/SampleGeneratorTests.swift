@@ -1,4 +1,5 @@
 import Foundation
+import KMSAuditConcurrency
 import Testing
 @testable import KMSAudit
 
@@ -21,9 +22,10 @@ enum SampleTrees {
         var o = SampleOptions(outDir: dir, events: events, seed: seed, days: days)
         o.digests = digests
         o.threads = threads
-        var last = 0
-        let summary = try! SampleGenerator.generate(o) { n in last = max(last, n) }
-        return Tree(dir: dir, summary: summary, progress: last)
+        // Progress is reported from the worker threads: the highest count seen, under a lock.
+        let last = LockedState(0)
+        let summary = try! SampleGenerator.generate(o) { n in last.withLock { v, _ in v = max(v, n) } }
+        return Tree(dir: dir, summary: summary, progress: last.withLock { v, _ in v })
     }
 
     static let a = make("a", seed: 1)

@@ -788,7 +788,7 @@ final class StateScenario {
     }
 
     /// Stand-in for the policy evaluator's answer: a `kms:ViaService` condition naming RDS.
-    static let namesRDSViaService: (String) -> Bool = { policy in
+    static let namesRDSViaService: @Sendable (String) -> Bool = { policy in
         policy.contains("kms:ViaService")
             && policy.range(of: #"rds\.[a-z0-9-]+\.amazonaws\.com"#, options: .regularExpression) != nil
     }

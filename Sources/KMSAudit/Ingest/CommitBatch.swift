@@ -4,7 +4,8 @@ import GRDB
 /// Groups many files into one SQLite transaction while keeping each file atomic with a
 /// SAVEPOINT: a file's events and ledger row are released together or rolled back together,
 /// and the outer transaction commits every 10 seconds (or 100,000 files, or a million events),
-/// whichever comes first. Every commit writes out, and first journals, each index page changed
+/// whichever comes first. The time bound is `IngestOptions.commitInterval` (the hidden
+/// `--commit-interval` of `kmsaudit ingest`), lowered by the crash test to see many batches. Every commit writes out, and first journals, each index page changed
 /// since the last one, and new event IDs are random UUIDs that touch most pages of their index:
 /// on a 2M-record trail, commits every second wrote 2.7 GB to the database and 1.1 GB to the
 /// journal for a 1.3 GB result (ingest 9.2-9.7 s; every 10 s: 8.1-8.2 s). A kill loses at most
@@ -28,9 +29,13 @@ final class CommitBatch {
     /// reader of the database may wait; the others only cap a batch on a very fast machine.
     static let maxFiles = 100_000
     static let maxEvents = 1_000_000
-    static let maxSeconds = 10.0
+    static let defaultSeconds = 10.0
+    private let maxSeconds: Double
 
-    init(_ db: Database) { self.db = db }
+    init(_ db: Database, maxSeconds: Double = CommitBatch.defaultSeconds) {
+        self.db = db
+        self.maxSeconds = maxSeconds
+    }
 
     /// Starts a file's writes. `undoable: false` when nothing of the file can be rolled back
     /// (its decoding already succeeded): then no savepoint is opened.
@@ -70,7 +75,7 @@ final class CommitBatch {
     func commitIfDue(events added: Int) throws {
         events += added
         guard open else { return }
-        if files >= Self.maxFiles || events >= Self.maxEvents || Date().timeIntervalSince(openedAt) >= Self.maxSeconds {
+        if files >= Self.maxFiles || events >= Self.maxEvents || Date().timeIntervalSince(openedAt) >= maxSeconds {
             try commit()
         }
     }

@@ -1,58 +1,64 @@
 import Foundation
+import KMSAuditConcurrency
 
 /// The bounded channel between the thread decoding one file and the writer. Bounded so that a
 /// 2 GB file streams through in chunks instead of piling up in memory; cancellable so that a
 /// writer that stops (database error) never leaves a decoder blocked.
-final class FileHandoff {
+final class FileHandoff: Sendable {
     enum Item {
         case events(EventChunk)
         case finished(Result<DecodedFile, Error>)
     }
 
-    private let condition = NSCondition()
-    private var items: [Item] = []
-    private var cancelled = false
+    private struct State {
+        var items: [Item] = []
+        var cancelled = false
+    }
+
+    private let state = LockedState(State())
     private let capacity: Int
 
     init(capacity: Int = 4) { self.capacity = capacity }
 
     /// Blocks while full. Returns false when the writer cancelled: stop decoding.
     func put(_ chunk: EventChunk) -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        while items.count >= capacity && !cancelled { condition.wait() }
-        if cancelled { return false }
-        items.append(.events(chunk))
-        condition.broadcast()
-        return true
+        state.withLock(waitingUntil: { $0.items.count < capacity || $0.cancelled }) { s, wake in
+            if s.cancelled { return false }
+            s.items.append(.events(chunk))
+            wake = true
+            return true
+        }
     }
 
     func finish(_ result: Result<DecodedFile, Error>) {
-        condition.lock(); defer { condition.unlock() }
-        items.append(.finished(result))
-        condition.broadcast()
+        state.withLock { s, wake in
+            s.items.append(.finished(result))
+            wake = true
+        }
     }
 
     /// True when the decoder already finished the file without error: everything it delivers
     /// is queued, so storing the file cannot stop halfway for bad input.
     var hasSucceeded: Bool {
-        condition.lock(); defer { condition.unlock() }
-        if case .finished(.success) = items.last { return true }
-        return false
+        state.withLock { s, _ in
+            if case .finished(.success) = s.items.last { return true }
+            return false
+        }
     }
 
     /// Blocks until the decoder delivered something.
     func take() -> Item {
-        condition.lock(); defer { condition.unlock() }
-        while items.isEmpty { condition.wait() }
-        let item = items.removeFirst()
-        condition.broadcast()
-        return item
+        state.withLock(waitingUntil: { !$0.items.isEmpty }) { s, wake in
+            wake = true
+            return s.items.removeFirst()
+        }
     }
 
     func cancel() {
-        condition.lock(); defer { condition.unlock() }
-        cancelled = true
-        condition.broadcast()
+        state.withLock { s, wake in
+            s.cancelled = true
+            wake = true
+        }
     }
 }
 

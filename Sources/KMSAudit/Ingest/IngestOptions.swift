@@ -9,6 +9,9 @@ public struct IngestOptions: Sendable {
     /// Files never treated as input (the database itself and its -wal, -shm and .lock files,
     /// which often sit beside the logs).
     public var excludedPaths: Set<String> = []
+    /// Seconds between commits of the batch transaction (see `CommitBatch`): a test and tuning
+    /// knob (`--commit-interval`, hidden); 10 s by default.
+    public var commitInterval: Double = 10
 
     public init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false, threads: Int = 2) {
         self.paths = paths

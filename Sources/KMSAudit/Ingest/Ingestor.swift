@@ -1,4 +1,5 @@
 import Foundation
+import KMSAuditConcurrency
 import GRDB
 
 /// `kmsaudit ingest`: discover inputs, skip what the ledger already holds unchanged, decode the
@@ -99,7 +100,7 @@ public final class Ingestor {
         let writer = try EventWriter(db)
         let ledger = try FilesLedger.Writer(db)
         let now = TimeFormats.canonical(started)
-        let batch = CommitBatch(db)
+        let batch = CommitBatch(db, maxSeconds: options.commitInterval)
         defer { batch.abandon() }
         for (i, item) in work.enumerated() {
             scheduler.writerReached(i)
@@ -222,35 +223,41 @@ public final class Ingestor {
 }
 
 /// Hands out file indexes to decoding threads, at most `lookahead` ahead of the writer.
-final class DecodeScheduler {
-    private let condition = NSCondition()
-    private var nextIndex = 0
-    private var writerIndex = 0
-    private var cancelled = false
+final class DecodeScheduler: Sendable {
+    private struct State {
+        var nextIndex = 0
+        var writerIndex = 0
+        var cancelled = false
+    }
+
+    private let state = LockedState(State())
     private let count: Int
     private let lookahead: Int
 
     init(count: Int, lookahead: Int) { self.count = count; self.lookahead = lookahead }
 
     func next() -> Int? {
-        condition.lock(); defer { condition.unlock() }
-        while !cancelled && nextIndex < count && nextIndex >= writerIndex + lookahead { condition.wait() }
-        guard !cancelled, nextIndex < count else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
+        state.withLock(waitingUntil: { $0.cancelled || $0.nextIndex >= count || $0.nextIndex < $0.writerIndex + lookahead }) { s, _ in
+            guard !s.cancelled, s.nextIndex < count else { return nil }
+            s.nextIndex += 1
+            return s.nextIndex - 1
+        }
     }
 
     /// Wakes waiting decoders only once half the window is free, so that a wake-up decodes
     /// several files: a wake-up per file cost ~3% of ingest CPU in context switches. When the
     /// writer needs a file nobody has claimed yet, the window is empty and they are woken.
     func writerReached(_ i: Int) {
-        condition.lock()
-        writerIndex = i
-        if nextIndex - writerIndex <= lookahead / 2 { condition.broadcast() }
-        condition.unlock()
+        state.withLock { s, wake in
+            s.writerIndex = i
+            wake = s.nextIndex - s.writerIndex <= lookahead / 2
+        }
     }
 
     func cancel() {
-        condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()
+        state.withLock { s, wake in
+            s.cancelled = true
+            wake = true
+        }
     }
 }

@@ -745,7 +745,7 @@ private struct Checker {
             for r in kept {
                 var detail = r.detail
                 if !r.reason.isEmpty { detail["message"] = r.reason }
-                statement.bind([summary.runID, r.subject, r.aspect, r.kind, r.status, r.objectKey,
+                try statement.bind([summary.runID, r.subject, r.aspect, r.kind, r.status, r.objectKey,
                                 r.fileID, r.digestID, r.account, r.region, r.trail, r.hour, Self.json(detail)])
                 try statement.run()
             }

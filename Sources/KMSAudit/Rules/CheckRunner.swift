@@ -58,7 +58,7 @@ public struct CheckSummary: Codable, Sendable {
 
 /// Work a check does before the rules run: derive state, evaluate policies, verify evidence.
 /// Each fills tables the rule queries read (the engine's answer to what SQL cannot do).
-public protocol RulePreparation {
+public protocol RulePreparation: Sendable {
     var name: String { get }
     func prepare(_ db: Database, _ context: CheckContext) throws
 }

@@ -698,7 +698,7 @@ extension StateBuild {
             s.keyARN = s.encrypted == false ? nil
                 : aliases.resolveKeyRef(s.keyRef, region: s.region, account: s.account, at: s.createdAt)
             let dbResource = resource(arn: s.resourceARN, at: s.createdAt)
-            insert.bind([
+            try insert.bind([
                 s.identifier, s.arn, s.kind, s.account, s.region, s.resourceIdentifier, s.resourceARN, dbResource?.id,
                 s.snapshotType, s.encrypted, s.keyRef, s.keyARN, s.sourceSnapshot, s.createdAt, s.createdEventID, s.source,
                 s.awsBackup, s.deletedAt, s.deletedEventID,

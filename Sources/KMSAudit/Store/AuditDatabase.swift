@@ -42,15 +42,27 @@ public final class AuditDatabase {
                 Self.traceSlowStatements(db, slowerThan: limit)
             }
         }
-        if readonly && !FileManager.default.fileExists(atPath: path) {
-            throw DatabaseFailure.cannotOpen(path: path, reason: "no such file")
-        }
+        if readonly { try Self.requireExisting(path) }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             if !readonly { try SchemaMigrations.migrator.migrate(queue) }
         } catch let error as DatabaseError {
             throw DatabaseFailure.cannotOpen(path: path, reason: error.message ?? "\(error)")
         }
+    }
+
+    /// Throws `noDatabase` when nothing is at `path`. Every command but `ingest` and `audit`
+    /// calls this before it opens (or locks) the database: a mistyped path must not become a
+    /// new, empty database that then audits clean.
+    public static func requireExisting(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw DatabaseFailure.noDatabase(path: path) }
+    }
+
+    /// Throws `nothingIngested` when the files ledger holds no `ok` file: a check of such a
+    /// database would report "0 findings" about no evidence at all.
+    public func requireIngestedFiles() throws {
+        let ok = try queue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM files WHERE status = 'ok')") }
+        if ok != true { throw DatabaseFailure.nothingIngested(path: path) }
     }
 
     /// Once per process, before the first connection opens: SQLite's memory statistics off.

@@ -1,4 +1,5 @@
 import Foundation
+import KMSAuditConcurrency
 
 /// Starts the kernel writing the database's dirty pages to disk while ingest goes on, so the
 /// fsync at each commit finds little left to write.
@@ -8,7 +9,7 @@ import Foundation
 /// 2M-record ingest). `sync_file_range(SYNC_FILE_RANGE_WRITE)` only queues the writes; the
 /// commit's fsync still makes the data durable, so crash safety is unchanged. Elsewhere (macOS)
 /// this does nothing.
-final class BackgroundWriteback {
+final class BackgroundWriteback: Sendable {
     private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
     /// Glibc declares it only under _GNU_SOURCE, which Swift's Glibc module is built without.
     private static let syncFileRange: SyncFileRange? = {
@@ -23,9 +24,12 @@ final class BackgroundWriteback {
 
     private let paths: [String]
     private let interval: TimeInterval
-    private let stopped = NSCondition()
-    private var stop = false
-    private var finished = false
+    /// The writeback thread's stop request and its answer.
+    private struct Flags {
+        var stop = false
+        var finished = false
+    }
+    private let flags = LockedState(Flags())
 
     /// `paths`: the database file and its journals; missing ones are retried each round.
     init(paths: [String], interval: TimeInterval = 0.1) {
@@ -39,13 +43,10 @@ final class BackgroundWriteback {
             var fds: [String: Int32] = [:]
             defer {
                 fds.values.forEach { close($0) }
-                stopped.lock(); finished = true; stopped.broadcast(); stopped.unlock()
+                flags.withLock { f, wake in f.finished = true; wake = true }
             }
             while true {
-                stopped.lock()
-                if !stop { _ = stopped.wait(until: Date().addingTimeInterval(interval)) }
-                let done = stop
-                stopped.unlock()
+                let done = flags.withLock(waitingUntil: { $0.stop }, deadline: Date().addingTimeInterval(interval)) { f, _ in f.stop }
                 if done { return }
                 for path in paths {
                     if fds[path] == nil {
@@ -62,10 +63,7 @@ final class BackgroundWriteback {
     /// Returns once the thread has closed its descriptors.
     func finish() {
         guard Self.syncFileRange != nil else { return }
-        stopped.lock()
-        stop = true
-        stopped.broadcast()
-        while !finished { stopped.wait() }
-        stopped.unlock()
+        flags.withLock { f, wake in f.stop = true; wake = true }
+        flags.withLock(waitingUntil: { $0.finished }) { _, _ in }
     }
 }

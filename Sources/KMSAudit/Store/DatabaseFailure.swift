@@ -1,19 +1,37 @@
 /// Why the database could not be used. These end the command with exit status 2.
 public enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendable {
     case cannotOpen(path: String, reason: String)
+    /// Only `ingest` and `audit` create a database: for any other command a missing file is a
+    /// mistyped path, not an empty (clean) audit.
+    case noDatabase(path: String)
+    /// `check` on a database that holds no ingested file: "0 findings" would mean nothing.
+    case nothingIngested(path: String)
     /// Another kmsaudit holds the lock on this database.
     case locked(path: String, waitedSeconds: Int)
     /// A statement tried to write through a read-only connection (`kmsaudit query`).
     case readOnly(reason: String)
     case sql(reason: String)
+    /// A call into SQLite's C API failed: SQLite's result code and message, and the statement.
+    case sqlite(code: Int32, message: String, statement: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open database: \(r)"
+        case .noDatabase(let p): return "no database at \(p) (run kmsaudit ingest first)"
+        case .nothingIngested(let p): return "no ingested file in \(p) (run kmsaudit ingest first)"
         case .locked(let p, let w):
             return "\(p): another kmsaudit is using this database (waited \(w) s; see --wait)"
         case .readOnly(let r): return "the database is opened read-only: \(r)"
         case .sql(let r): return "database error: \(r)"
+        case .sqlite(let code, let message, let statement):
+            // One line: the statement's whitespace folded and its start only (it can be long).
+            let words = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let shown = words.count > 60 ? words.prefix(60) + "..." : Substring(words)
+            return "database error: SQLite \(code): \(Self.oneLine(message))" + (shown.isEmpty ? "" : " (in `\(shown)`)")
         }
+    }
+
+    private static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

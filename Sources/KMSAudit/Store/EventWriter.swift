@@ -52,7 +52,8 @@ final class EventWriter {
         try chunk.bytes.withUnsafeBytes { bytes in
             // The text is bound with SQLITE_STATIC: SQLite reads it in place from `bytes`, which
             // outlives every step below; the bindings are cleared before `bytes` goes away.
-            defer { sqlite3_reset(insertEvent); sqlite3_clear_bindings(insertEvent) }
+            // (sqlite3_clear_bindings has no failure: it always returns SQLITE_OK.)
+            defer { sqlite3_clear_bindings(insertEvent) }
             for i in 0..<chunk.count {
                 switch try insert(chunk, i, bytes, fileID: fileID) {
                 case .stored: tally.stored += 1
@@ -64,88 +65,70 @@ final class EventWriter {
     }
 
     private func insert(_ chunk: EventChunk, _ i: Int, _ bytes: UnsafeRawBufferPointer, fileID: Int64) throws -> Outcome {
+        let c = connection
         let s = insertEvent
-        sqlite3_reset(s)
         for field in EventChunk.Field.allCases {
-            bindStatic(s, Int32(field.rawValue + 1), chunk.span(i, field), bytes)
+            try bindStatic(s, Int32(field.rawValue + 1), chunk.span(i, field), bytes)
         }
         let scalars = chunk.scalars[i]
-        sqlite3_bind_int(s, 21, scalars.viaRDS ? 1 : 0)
-        sqlite3_bind_int(s, 22, scalars.succeeded ? 1 : 0)
-        sqlite3_bind_int64(s, 23, fileID)
-        sqlite3_bind_int64(s, 24, Int64(scalars.recordIndex))
-        try step(s)
+        try SQLiteCall.bindInt64(c, s, 21, scalars.viaRDS ? 1 : 0)
+        try SQLiteCall.bindInt64(c, s, 22, scalars.succeeded ? 1 : 0)
+        try SQLiteCall.bindInt64(c, s, 23, fileID)
+        try SQLiteCall.bindInt64(c, s, 24, Int64(scalars.recordIndex))
+        try SQLiteCall.execute(c, s)
         if sqlite3_changes(connection) == 1 { return .stored }
 
         // Rare: the eventID is already stored. Compare content to tell a re-delivery from a clash.
         let id = chunk.span(i, .eventID)
         let raw = chunk.span(i, .raw)
         let rawBytes = UnsafeRawBufferPointer(rebasing: bytes[raw.start..<(raw.start + raw.count)])
-        sqlite3_reset(selectRaw)
-        bindText(selectRaw, 1, UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)]))
+        let idBytes = UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)])
+        try SQLiteCall.bindText(c, selectRaw, 1, idBytes)
         var same = false
-        if sqlite3_step(selectRaw) == SQLITE_ROW, let p = sqlite3_column_blob(selectRaw, 0) {
-            let n = Int(sqlite3_column_bytes(selectRaw, 0))
-            same = n == raw.count && (n == 0 || memcmp(rawBytes.baseAddress!, p, n) == 0)
-            if !same {
-                // The same record re-serialised (other spacing, member order) is a duplicate too.
-                same = JSONEquivalence.equivalent(Array(UnsafeRawBufferPointer(start: p, count: n)), Array(rawBytes))
+        do {
+            if try SQLiteCall.step(c, selectRaw), let p = sqlite3_column_blob(selectRaw, 0) {
+                let n = Int(sqlite3_column_bytes(selectRaw, 0))
+                same = n == raw.count && (n == 0 || memcmp(rawBytes.baseAddress!, p, n) == 0)
+                if !same {
+                    // The same record re-serialised (other spacing, member order) is a duplicate too.
+                    same = JSONEquivalence.equivalent(Array(UnsafeRawBufferPointer(start: p, count: n)), Array(rawBytes))
+                }
             }
+        } catch {
+            SQLiteCall.resetAfterFailure(selectRaw)
+            throw error
         }
-        sqlite3_reset(selectRaw)
+        try SQLiteCall.reset(c, selectRaw)
         let outcome: Outcome = same ? .duplicate : .clash
         let d = insertDuplicate
-        sqlite3_reset(d)
-        bindText(d, 1, UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)]))
-        sqlite3_bind_int64(d, 2, fileID); sqlite3_bind_int64(d, 3, Int64(scalars.recordIndex))
-        bind(d, 4, same ? "duplicate" : "clash")
-        if same { sqlite3_bind_null(d, 5) } else { bindText(d, 5, rawBytes) }
-        try step(d)
+        try SQLiteCall.bindText(c, d, 1, idBytes)
+        try SQLiteCall.bindInt64(c, d, 2, fileID)
+        try SQLiteCall.bindInt64(c, d, 3, Int64(scalars.recordIndex))
+        try (same ? "duplicate" : "clash").withCString { try SQLiteCall.bindText(c, d, 4, $0, strlen($0), SQLiteCall.transient) }
+        if same { try SQLiteCall.bindNull(c, d, 5) } else { try SQLiteCall.bindText(c, d, 5, rawBytes) }
+        try SQLiteCall.execute(c, d)
         return outcome
     }
 
     // MARK: - C API helpers
 
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-
-    private func bind(_ s: OpaquePointer, _ i: Int32, _ value: String?) {
-        guard var value else { sqlite3_bind_null(s, i); return }
-        value.withUTF8 { bindText(s, i, UnsafeRawBufferPointer($0)) }
-    }
-
     /// Binds a span of `bytes` without SQLite copying it: `bytes` must stay unchanged until the
     /// statement is re-bound or its bindings are cleared.
-    private func bindStatic(_ s: OpaquePointer, _ i: Int32, _ span: EventChunk.Span, _ bytes: UnsafeRawBufferPointer) {
+    @inline(__always)
+    private func bindStatic(_ s: OpaquePointer, _ i: Int32, _ span: EventChunk.Span, _ bytes: UnsafeRawBufferPointer) throws {
         if span.count < 0 {
-            sqlite3_bind_null(s, i)
+            try SQLiteCall.bindNull(connection, s, i)
         } else if span.count == 0 {
-            sqlite3_bind_text(s, i, "", 0, Self.transient)
+            try SQLiteCall.check(sqlite3_bind_text(s, i, "", 0, SQLiteCall.transient), connection, s)
         } else {
+            // Kept in release builds: the pointer below is not bounds-checked.
+            precondition(span.start >= 0 && span.count <= bytes.count - span.start, "span outside its chunk")
             let p = (bytes.baseAddress! + span.start).assumingMemoryBound(to: CChar.self)
-            sqlite3_bind_text(s, i, p, Int32(span.count), nil)  // nil destructor = SQLITE_STATIC
-        }
-    }
-
-    private func bindText(_ s: OpaquePointer, _ i: Int32, _ buf: UnsafeRawBufferPointer) {
-        if let base = buf.baseAddress, buf.count > 0 {
-            sqlite3_bind_text(s, i, base.assumingMemoryBound(to: CChar.self), Int32(buf.count), Self.transient)
-        } else {
-            sqlite3_bind_text(s, i, "", 0, Self.transient)
-        }
-    }
-
-    private func step(_ s: OpaquePointer) throws {
-        let rc = sqlite3_step(s)
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-            throw DatabaseFailure.sql(reason: String(cString: sqlite3_errmsg(connection)))
+            try SQLiteCall.bindText(connection, s, i, p, span.count, nil)  // nil destructor = SQLITE_STATIC
         }
     }
 
     private static func prepare(_ c: OpaquePointer, _ sql: String) throws -> OpaquePointer {
-        var stmt: OpaquePointer?
-        guard sqlite3_prepare_v3(c, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
-            throw DatabaseFailure.sql(reason: String(cString: sqlite3_errmsg(c)))
-        }
-        return stmt
+        try SQLiteCall.prepare(c, sql)
     }
 }

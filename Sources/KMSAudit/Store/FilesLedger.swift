@@ -62,7 +62,7 @@ enum FilesLedger {
 
         /// Inserts or replaces the row for `entry.file.path`, keeping its id.
         func upsert(_ e: Entry, runID: Int64, now: String) throws {
-            upsertStatement.bind([
+            try upsertStatement.bind([
                 e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
                 e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
                 e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
@@ -73,13 +73,13 @@ enum FilesLedger {
 
         /// The id of the row for `path` (0 if there is none).
         func id(of path: String) throws -> Int64 {
-            selectID.bind([path])
+            try selectID.bind([path])
             return try selectID.run() ?? 0
         }
 
         /// One `source_counts` row: how many records of a file came from `source`, how many were stored.
         func insertSourceCount(fileID: Int64, source: String, records: Int, stored: Int) throws {
-            insertSourceCount.bind([fileID, source, records, stored])
+            try insertSourceCount.bind([fileID, source, records, stored])
             try insertSourceCount.run()
         }
     }

@@ -13,38 +13,25 @@ final class SQLiteStatement {
 
     init(_ db: Database, _ sql: String) throws {
         guard let connection = db.sqliteConnection else { throw DatabaseFailure.sql(reason: "connection closed") }
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK,
-              let statement else {
-            throw DatabaseFailure.sql(reason: String(cString: sqlite3_errmsg(connection)))
-        }
         self.connection = connection
-        self.statement = statement
+        self.statement = try SQLiteCall.prepare(connection, sql)
     }
 
     deinit { sqlite3_finalize(statement) }
 
     /// Binds `values` to parameters 1, 2, ...; nil binds NULL.
-    func bind(_ values: [Bindable?]) {
-        sqlite3_reset(statement)
+    func bind(_ values: [Bindable?]) throws {
+        try SQLiteCall.reset(connection, statement)
         for (i, value) in values.enumerated() {
-            let index = Int32(i + 1)
+            guard let index = Int32(exactly: i + 1) else { throw SQLiteCall.failure(SQLITE_RANGE, connection, statement) }
             switch value {
-            case nil: sqlite3_bind_null(statement, index)
+            case nil: try SQLiteCall.bindNull(connection, statement, index)
             case let text as String:
                 var text = text
-                text.withUTF8 { utf8 in
-                    if let base = utf8.baseAddress, utf8.count > 0 {
-                        base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
-                            _ = sqlite3_bind_text(statement, index, $0, Int32(utf8.count), Self.transient)
-                        }
-                    } else {
-                        sqlite3_bind_text(statement, index, "", 0, Self.transient)  // a null pointer would bind NULL
-                    }
-                }
-            case let number as Int: sqlite3_bind_int64(statement, index, Int64(number))
-            case let number as Int64: sqlite3_bind_int64(statement, index, number)
-            case let flag as Bool: sqlite3_bind_int(statement, index, flag ? 1 : 0)
+                try text.withUTF8 { try SQLiteCall.bindText(connection, statement, index, UnsafeRawBufferPointer($0)) }
+            case let number as Int: try SQLiteCall.bindInt64(connection, statement, index, Int64(number))
+            case let number as Int64: try SQLiteCall.bindInt64(connection, statement, index, number)
+            case let flag as Bool: try SQLiteCall.bindInt64(connection, statement, index, flag ? 1 : 0)
             default: preconditionFailure("unsupported binding \(type(of: value))")
             }
         }
@@ -54,17 +41,18 @@ final class SQLiteStatement {
     /// an integer, or nil when it returns no row.
     @discardableResult
     func run() throws -> Int64? {
-        defer { sqlite3_reset(statement) }
         var first: Int64?
-        while true {
-            let rc = sqlite3_step(statement)
-            if rc == SQLITE_DONE { return first }
-            guard rc == SQLITE_ROW else { throw DatabaseFailure.sql(reason: String(cString: sqlite3_errmsg(connection))) }
-            if first == nil { first = sqlite3_column_int64(statement, 0) }
+        do {
+            while try SQLiteCall.step(connection, statement) {
+                if first == nil { first = sqlite3_column_int64(statement, 0) }
+            }
+        } catch {
+            SQLiteCall.resetAfterFailure(statement)
+            throw error
         }
+        try SQLiteCall.reset(connection, statement)
+        return first
     }
-
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 }
 
 /// The value types `SQLiteStatement.bind` accepts.

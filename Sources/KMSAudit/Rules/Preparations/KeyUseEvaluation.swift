@@ -43,7 +43,8 @@ struct KeyUseEvaluation: RulePreparation {
             """)
         let select = try db.makeStatement(sql: Self.eventsSQL)
         let row = select.sqliteStatement
-        defer { sqlite3_reset(select.sqliteStatement) }  // also keeps `select` (which owns `row`) alive
+        guard let connection = db.sqliteConnection else { throw DatabaseFailure.sql(reason: "connection closed") }
+        defer { withExtendedLifetime(select) {} }  // `select` owns `row`
         var shapes = EventShapes { row in
             let event = KeyUseEvent(row)
             let keyARN = EventShapes.text(row, .keyARN) ?? ""
@@ -52,10 +53,7 @@ struct KeyUseEvaluation: RulePreparation {
                 grants: grants.naming(event.principal, for: event.eventName, keyARN: keyARN),
                 allowListed: allowList[keyARN]?.contains(event.principal) ?? false)
         }
-        while true {
-            let rc = sqlite3_step(row)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw DatabaseFailure.sql(reason: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+        while try SQLiteCall.step(connection, row) {
             let shape = shapes.shape(of: row)
             let time = EventShapes.text(row, .eventTime) ?? ""
             guard let versionIndex = PolicyHistory.index(in: shape.versions, at: time) else { continue }  // policy unknown
@@ -73,6 +71,7 @@ struct KeyUseEvaluation: RulePreparation {
                 verdict.category, version.source, version.from, verdict.decidedBy, verdict.note,
             ])
         }
+        try SQLiteCall.reset(connection, row)
     }
 
     typealias Verdict = (category: String, decidedBy: String?, note: String?)
