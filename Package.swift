@@ -6,7 +6,6 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "kmsaudit", targets: ["kmsaudit"]),
-        .library(name: "KMSAudit", targets: ["KMSAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

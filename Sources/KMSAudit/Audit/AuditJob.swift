@@ -4,29 +4,29 @@ import GRDB
 /// `kmsaudit audit`: the nightly job. Ingest (incremental), check, then the three reports,
 /// date-stamped and as `latest.*`, each written to a temporary file and renamed into place so
 /// that a reader never sees half a report.
-public enum AuditJob {
-    public struct Options {
-        public var ingest: IngestOptions
-        public var check: CheckOptions
-        public var reportDirectory: String
-        public init(ingest: IngestOptions, check: CheckOptions, reportDirectory: String = "Reports") {
+package enum AuditJob {
+    package struct Options {
+        package var ingest: IngestOptions
+        package var check: CheckOptions
+        package var reportDirectory: String
+        package init(ingest: IngestOptions, check: CheckOptions, reportDirectory: String = "Reports") {
             self.ingest = ingest
             self.check = check
             self.reportDirectory = reportDirectory
         }
     }
 
-    public struct Result {
-        public var ingest: IngestSummary
-        public var check: CheckSummary
+    package struct Result {
+        package var ingest: IngestSummary
+        package var check: CheckSummary
         /// Files written, date-stamped first.
-        public var reports: [String]
+        package var reports: [String]
 
         /// 3 when input files failed (findings were still written), else 1 when a finding is at
         /// or above --fail-on, else 0. (Errors that stop the job are 2, thrown.)
-        public var exitStatus: Int32 { ingest.filesFailed > 0 ? 3 : check.exitStatus }
+        package var exitStatus: Int32 { ingest.filesFailed > 0 ? 3 : check.exitStatus }
 
-        public var line: String {
+        package var line: String {
             let severities = ["critical", "high", "medium", "low"].map { "\(check.bySeverity[$0] ?? 0) \($0)" }
             return "audit: \(ingest.filesRead) files read (\(ingest.filesUnchanged) unchanged, \(ingest.filesFailed) failed), "
                 + "\(ingest.eventsStored) events stored; \(check.findings) findings (\(severities.joined(separator: ", ")); "
@@ -34,7 +34,7 @@ public enum AuditJob {
         }
     }
 
-    public static func run(_ database: AuditDatabase, _ options: Options, progress: ProgressLine) throws -> Result {
+    package static func run(_ database: AuditDatabase, _ options: Options, progress: ProgressLine) throws -> Result {
         let ingest = try Ingestor(database: database, options: options.ingest, progress: progress).run()
         let check = try CheckRunner.run(database, options.check)
         let reports = try writeReports(database, runID: check.runID, directory: options.reportDirectory,
@@ -43,7 +43,7 @@ public enum AuditJob {
     }
 
     /// The formats `audit` writes, each date-stamped and as `latest.*`.
-    public static let formats: [ReportFormat] = [.html, .csv, .json, .ocsf, .asff]
+    package static let formats: [ReportFormat] = [.html, .csv, .json, .ocsf, .asff]
 
     /// `kmsaudit-YYYY-MM-DD.{html,csv,json,ocsf.json,asff.json}` (and `-evidence.csv`, `-databases.csv`) plus
     /// `latest.*` copies, rendered by `ReportWriter` like `kmsaudit report`.

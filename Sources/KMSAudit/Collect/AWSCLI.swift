@@ -8,18 +8,18 @@ import Glibc
 /// config files) inherited. Only read-only operations are ever called (see `Collector`).
 /// The CLI pages by itself (collect never passes `--no-paginate`) and retries throttling a few
 /// times on its own; `call` retries on top of that with exponential backoff, bounded.
-public struct AWSCLI: Sendable {
-    public var executable: String
-    public var profile: String?
+package struct AWSCLI: Sendable {
+    package var executable: String
+    package var profile: String?
     /// `AWS_ENDPOINT_URL`, passed on as `--endpoint-url`: AWS CLI v1 ignores the variable for
     /// RDS in us-east-1 (it pins `rds.amazonaws.com` unless the flag is given).
-    public var endpointURL: String?
-    public var environment: [String: String]
-    public var maxAttempts: Int
+    package var endpointURL: String?
+    package var environment: [String: String]
+    package var maxAttempts: Int
     /// Seconds before the first retry; doubled for each further one (capped at 30 s).
-    public var baseDelay: Double
+    package var baseDelay: Double
 
-    public init(executable: String, profile: String?, endpointURL: String?, environment: [String: String],
+    package init(executable: String, profile: String?, endpointURL: String?, environment: [String: String],
                 maxAttempts: Int = 5, baseDelay: Double = 1) {
         self.executable = executable
         self.profile = profile
@@ -30,7 +30,7 @@ public struct AWSCLI: Sendable {
     }
 
     /// The `aws` executable on `PATH`.
-    public static func locate(environment: [String: String]) throws -> String {
+    package static func locate(environment: [String: String]) throws -> String {
         let path = environment["PATH"] ?? ""
         for dir in path.split(separator: ":", omittingEmptySubsequences: true) {
             let candidate = dir.hasSuffix("/") ? "\(dir)aws" : "\(dir)/aws"
@@ -44,15 +44,15 @@ public struct AWSCLI: Sendable {
 
     /// What one CLI call returned: its standard output, or why it failed, and how many
     /// attempts it took.
-    public struct Outcome: Sendable {
-        public var output: Data?
-        public var failure: CLIFailure?
-        public var attempts: Int
+    package struct Outcome: Sendable {
+        package var output: Data?
+        package var failure: CLIFailure?
+        package var attempts: Int
     }
 
     /// Runs `aws service operation arguments...`; throttling errors are retried after
     /// `baseDelay * 2^(n-1)` seconds, up to `maxAttempts` attempts in all.
-    public func call(_ service: String, _ operation: String, _ arguments: [String] = [], region: String?) -> Outcome {
+    package func call(_ service: String, _ operation: String, _ arguments: [String] = [], region: String?) -> Outcome {
         var args = [service, operation] + arguments + ["--output", "json"]
         if let region { args += ["--region", region] }
         if let profile { args += ["--profile", profile] }
@@ -84,8 +84,8 @@ public struct AWSCLI: Sendable {
 
 /// Why a CLI call failed, from its exit status and the error line it printed
 /// (`An error occurred (CODE) when calling the OPERATION operation: MESSAGE`).
-public struct CLIFailure: Error, Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable {
+package struct CLIFailure: Error, Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, Codable {
         /// Access denied: a key policy or IAM policy that does not allow the read.
         case denied
         /// Still throttled after every retry.
@@ -96,10 +96,10 @@ public struct CLIFailure: Error, Sendable, Equatable, Codable {
         case failed
     }
 
-    public var kind: Kind
-    public var code: String?
-    public var message: String
-    public var status: Int32
+    package var kind: Kind
+    package var code: String?
+    package var message: String
+    package var status: Int32
 
     static let throttlingCodes: Set<String> = [
         "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequests", "TooManyRequestsException",

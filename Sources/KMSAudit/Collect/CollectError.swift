@@ -1,6 +1,6 @@
 /// Why `collect` could not start or could not write: nothing about AWS's answers (those are
 /// recorded per call in the report), only what stops the whole run.
-public enum CollectError: Error, Equatable, CustomStringConvertible, Sendable {
+package enum CollectError: Error, Equatable, CustomStringConvertible, Sendable {
     /// No `aws` executable on PATH.
     case awsNotFound(path: String)
     /// No region given, none in the environment or the profile.
@@ -14,7 +14,7 @@ public enum CollectError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A file or folder under the output folder could not be written.
     case write(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .awsNotFound(let path):
             return "collect: the AWS CLI `aws` was not found on PATH (\(path.isEmpty ? "PATH is empty" : path)); install it (pip install awscli, or AWS CLI v2) or put it on PATH"

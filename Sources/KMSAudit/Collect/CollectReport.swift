@@ -2,27 +2,27 @@ import Foundation
 
 /// What one `collect` run did, written as `DIR/collect-report.json` (ingest skips it: it is
 /// neither CloudTrail nor a document) and summarised on the terminal.
-public struct CollectReport: Codable, Sendable, Equatable {
+package struct CollectReport: Codable, Sendable, Equatable {
     /// One call whose answer could not be collected; everything else was.
-    public struct Failure: Codable, Sendable, Equatable {
-        public var region: String
+    package struct Failure: Codable, Sendable, Equatable {
+        package var region: String
         /// `kms get-key-policy`, `rds describe-db-clusters`, ...
-        public var command: String
+        package var command: String
         /// The key the call was about, for per-key calls.
-        public var keyID: String?
+        package var keyID: String?
         /// The file it would have written, relative to the output folder.
-        public var file: String?
-        public var kind: CLIFailure.Kind
-        public var errorCode: String?
-        public var message: String
-        public var attempts: Int
+        package var file: String?
+        package var kind: CLIFailure.Kind
+        package var errorCode: String?
+        package var message: String
+        package var attempts: Int
 
         enum CodingKeys: String, CodingKey {
             case region, command, keyID = "key_id", file, kind, errorCode = "error_code", message, attempts
         }
 
         /// One line for the terminal.
-        public var line: String {
+        package var line: String {
             var s = "\(region) \(command)"
             if let keyID { s += " key \(keyID)" }
             s += ": \(kind.rawValue)"
@@ -31,37 +31,37 @@ public struct CollectReport: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Region: Codable, Sendable, Equatable {
-        public var name: String
+    package struct Region: Codable, Sendable, Equatable {
+        package var name: String
         /// Keys `list-keys` returned (nil when it failed).
-        public var keys: Int?
+        package var keys: Int?
     }
 
-    public var toolVersion: String
-    public var startedAt: String
-    public var finishedAt: String
-    public var account: String
-    public var callerARN: String?
+    package var toolVersion: String
+    package var startedAt: String
+    package var finishedAt: String
+    package var account: String
+    package var callerARN: String?
     /// Where the region list came from: `argument`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
     /// `profile`, `describe-regions`.
-    public var regionSource: String
-    public var regions: [Region]
+    package var regionSource: String
+    package var regions: [Region]
     /// CLI invocations, counting each retry.
-    public var calls: Int
+    package var calls: Int
     /// Retries after throttling.
-    public var retries: Int
+    package var retries: Int
     /// Files written, relative to the output folder, sorted.
-    public var files: [String]
-    public var failures: [Failure]
+    package var files: [String]
+    package var failures: [Failure]
     /// True when every call's answer was collected.
-    public var complete: Bool { failures.isEmpty }
+    package var complete: Bool { failures.isEmpty }
 
     enum CodingKeys: String, CodingKey {
         case toolVersion = "tool_version", startedAt = "started_at", finishedAt = "finished_at", account
         case callerARN = "caller_arn", regionSource = "region_source", regions, calls, retries, files, failures, complete
     }
 
-    public init(toolVersion: String, startedAt: String, finishedAt: String, account: String, callerARN: String?,
+    package init(toolVersion: String, startedAt: String, finishedAt: String, account: String, callerARN: String?,
                 regionSource: String, regions: [Region], calls: Int, retries: Int, files: [String], failures: [Failure]) {
         self.toolVersion = toolVersion
         self.startedAt = startedAt
@@ -76,7 +76,7 @@ public struct CollectReport: Codable, Sendable, Equatable {
         self.failures = failures
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         toolVersion = try c.decode(String.self, forKey: .toolVersion)
         startedAt = try c.decode(String.self, forKey: .startedAt)
@@ -91,7 +91,7 @@ public struct CollectReport: Codable, Sendable, Equatable {
         failures = try c.decode([Failure].self, forKey: .failures)
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(toolVersion, forKey: .toolVersion)
         try c.encode(startedAt, forKey: .startedAt)

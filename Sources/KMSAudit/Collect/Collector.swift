@@ -1,20 +1,20 @@
 import Foundation
 
 /// What `collect` is asked to do.
-public struct CollectOptions: Sendable {
-    public var outDir: String
+package struct CollectOptions: Sendable {
+    package var outDir: String
     /// Regions to collect; nil = the environment's or profile's region; `["all"]` = every region
     /// `aws ec2 describe-regions` lists as enabled for the account.
-    public var regions: [String]?
-    public var profile: String?
+    package var regions: [String]?
+    package var profile: String?
     /// CLI calls run at once (each is a process; the per-key calls dominate).
-    public var jobs: Int
-    public var maxAttempts: Int
-    public var baseDelay: Double
+    package var jobs: Int
+    package var maxAttempts: Int
+    package var baseDelay: Double
     /// The environment the CLI runs with (credentials, profile, config files, PATH).
-    public var environment: [String: String]
+    package var environment: [String: String]
 
-    public init(outDir: String, regions: [String]? = nil, profile: String? = nil, jobs: Int = 4,
+    package init(outDir: String, regions: [String]? = nil, profile: String? = nil, jobs: Int = 4,
                 maxAttempts: Int = 5, baseDelay: Double = 1,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.outDir = outDir
@@ -43,8 +43,8 @@ public struct CollectOptions: Sendable {
 /// Every file is the CLI's JSON output as it printed it, written atomically. Only read
 /// operations are called. A call that fails (access denied, throttled after every retry, an
 /// unreachable region) is recorded and the rest is still collected.
-public enum Collector {
-    public static let reportName = "collect-report.json"
+package enum Collector {
+    package static let reportName = "collect-report.json"
 
     /// One CLI call and the file its answer goes to.
     struct Task: Sendable {
@@ -74,7 +74,7 @@ public enum Collector {
         func writeFailed(_ e: CollectError) { lock.lock(); if writeError == nil { writeError = e }; lock.unlock() }
     }
 
-    public static func collect(_ options: CollectOptions, progress: (String) -> Void = { _ in }) throws -> CollectReport {
+    package static func collect(_ options: CollectOptions, progress: (String) -> Void = { _ in }) throws -> CollectReport {
         let started = TimeFormats.canonical(Date())
         let executable = try AWSCLI.locate(environment: options.environment)
         var endpoint = options.environment["AWS_ENDPOINT_URL"]

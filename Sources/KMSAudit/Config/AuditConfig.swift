@@ -3,52 +3,52 @@ import Yams
 
 /// The `--config` file (YAML). Every key is optional; see docs/CONFIG.md and
 /// docs/kmsaudit.example.yaml.
-public struct AuditConfig: Equatable, Sendable {
+package struct AuditConfig: Equatable, Sendable {
     /// Keys to treat as database keys even when the logs do not show it.
-    public var databaseKeys: [String] = []
+    package var databaseKeys: [String] = []
     /// Per key ARN, principals intended to use it (KMS-002 does not report them).
-    public var allowedPrincipals: [String: [String]] = [:]
+    package var allowedPrincipals: [String: [String]] = [:]
     /// Per key ARN, principals that use it through RDS (KMS-006 judges the policy for them).
-    public var databasePrincipals: [String: [String]] = [:]
-    public var minBackupRetentionDays = 7
-    public var maxSnapshotAgeDays = 7
+    package var databasePrincipals: [String: [String]] = [:]
+    package var minBackupRetentionDays = 7
+    package var maxSnapshotAgeDays = 7
     /// Accounts whose keys a database may depend on without a KMS-007 `other-account-key` finding.
-    public var trustedKeyAccounts: [String] = []
+    package var trustedKeyAccounts: [String] = []
     /// Turns KMS-007 `aws-managed-key` off (the account accepts the AWS managed `aws/rds` key).
-    public var allowAWSManagedKeys = false
+    package var allowAWSManagedKeys = false
     /// How recent a snapshot copy or AWS Backup copy job must be to count for KMS-008
     /// (default 35: the longest automated backup retention).
-    public var maxIndependentCopyAgeDays = 35
-    public var windowStart: String?
-    public var windowEnd: String?
-    public var suppressions: [Suppression] = []
+    package var maxIndependentCopyAgeDays = 35
+    package var windowStart: String?
+    package var windowEnd: String?
+    package var suppressions: [Suppression] = []
     /// The file it came from and its SHA-256, recorded in the run.
-    public var path: String?
-    public var sha256: String?
+    package var path: String?
+    package var sha256: String?
     /// The file's text as read, recorded with each check run (the evidence pack's config).
-    public var text: String?
+    package var text: String?
 
-    public init() {}
+    package init() {}
 
-    public struct Suppression: Equatable, Sendable {
-        public var rule: String
-        public var key: String?
-        public var principal: String?
-        public var resource: String?
-        public var fingerprint: String?
-        public var reason: String
+    package struct Suppression: Equatable, Sendable {
+        package var rule: String
+        package var key: String?
+        package var principal: String?
+        package var resource: String?
+        package var fingerprint: String?
+        package var reason: String
         /// `YYYY-MM-DD` (end of that day, UTC) or a canonical time.
-        public var expires: String?
-        public var line: Int
+        package var expires: String?
+        package var line: Int
     }
 }
 
 /// A config file that cannot be used: the file, the line, what is wrong.
-public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int?
-    public var reason: String
-    public var description: String {
+package struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
+    package var file: String
+    package var line: Int?
+    package var reason: String
+    package var description: String {
         line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
     }
 }
@@ -61,7 +61,7 @@ extension AuditConfig {
 
     /// Reads and validates; every error names the line. Unknown keys are errors (a typo must not
     /// silently turn a setting off).
-    public static func load(path: String) throws -> AuditConfig {
+    package static func load(path: String) throws -> AuditConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, line: nil, reason: "cannot read the file")
         }
@@ -75,7 +75,7 @@ extension AuditConfig {
         return config
     }
 
-    public static func parse(_ text: String, file: String) throws -> AuditConfig {
+    package static func parse(_ text: String, file: String) throws -> AuditConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

@@ -7,21 +7,21 @@ import ZIPFoundation
 /// SHA-256, the config and rule files exactly as the run read them, the tool version, and a
 /// `MANIFEST` with the SHA-256 of every other member. `verify` checks a pack against its
 /// MANIFEST. Members and format: docs/EVIDENCE.md.
-public enum EvidencePack {
-    public static let manifestName = "MANIFEST"
-    public static let pdfName = "report.pdf"
-    public static let noPDFName = "report-pdf-unavailable.txt"
+package enum EvidencePack {
+    package static let manifestName = "MANIFEST"
+    package static let pdfName = "report.pdf"
+    package static let noPDFName = "report-pdf-unavailable.txt"
 
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// The check run to pack (default: the latest).
-        public var runID: Int64?
+        package var runID: Int64?
         /// Digest-signing public keys for the integrity check (`verify --public-keys`).
-        public var publicKeys: PublicKeySet?
+        package var publicKeys: PublicKeySet?
         /// Digest signatures kept aside (`verify --signatures`).
-        public var signatures: [String: String]?
+        package var signatures: [String: String]?
         /// Seconds Chromium may take to print the PDF.
-        public var pdfTimeout: TimeInterval
-        public init(runID: Int64? = nil, publicKeys: PublicKeySet? = nil, signatures: [String: String]? = nil,
+        package var pdfTimeout: TimeInterval
+        package init(runID: Int64? = nil, publicKeys: PublicKeySet? = nil, signatures: [String: String]? = nil,
                     pdfTimeout: TimeInterval = 120) {
             self.runID = runID
             self.publicKeys = publicKeys
@@ -30,20 +30,20 @@ public enum EvidencePack {
         }
     }
 
-    public struct Written: Sendable {
-        public var path: String
+    package struct Written: Sendable {
+        package var path: String
         /// SHA-256 of the archive file: record it (in a ticket, a signed mail) to pin the pack.
-        public var sha256: String
-        public var runID: Int64
-        public var members: [String]
+        package var sha256: String
+        package var runID: Int64
+        package var members: [String]
         /// Why there is no PDF, nil when there is one.
-        public var pdfUnavailable: String?
-        public var integrityClean: Bool
+        package var pdfUnavailable: String?
+        package var integrityClean: Bool
     }
 
     /// Runs the integrity check (as `kmsaudit verify` does, so the caller holds the database
     /// lock), renders the run's reports, and writes the archive atomically to `path`.
-    public static func write(database: AuditDatabase, to path: String, options: Options = Options()) throws -> Written {
+    package static func write(database: AuditDatabase, to path: String, options: Options = Options()) throws -> Written {
         let (integrity, sideFiles) = try IntegrityChecker.verify(database: database, publicKeys: options.publicKeys,
                                                                  signatures: options.signatures, window: (nil, nil))
         var members: [(name: String, data: Data)] = []
@@ -202,12 +202,12 @@ public enum EvidencePack {
 }
 
 /// Why a pack could not be written or read.
-public enum EvidencePackError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum EvidencePackError: Error, CustomStringConvertible, Sendable, Equatable {
     case cannotWrite(path: String, reason: String)
     /// The file is not a zip archive (or not readable as one).
     case notAZip(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotWrite(let path, let reason): return "\(path): cannot write the evidence pack: \(reason)"
         case .notAZip(let path, let reason): return "\(path): not a readable zip archive: \(reason)"

@@ -3,19 +3,19 @@ import ZIPFoundation
 
 extension EvidencePack {
     /// What `kmsaudit evidence verify` found.
-    public struct Verification: Sendable, Equatable {
+    package struct Verification: Sendable, Equatable {
         /// Members the MANIFEST lists and that hash as it says.
-        public var intact: [String]
+        package var intact: [String]
         /// One line per mismatch: `missing NAME`, `extra NAME`, `changed NAME`, `damaged NAME`, ...
-        public var problems: [String]
-        public var isIntact: Bool { problems.isEmpty }
+        package var problems: [String]
+        package var isIntact: Bool { problems.isEmpty }
     }
 
     /// Checks every member of the pack at `path` against its MANIFEST: a listed member that is
     /// absent, a member that is not listed, a member whose bytes hash differently (or whose zip
     /// CRC fails), a malformed MANIFEST line, or a name that occurs twice, is a problem.
     /// - Throws: `EvidencePackError.notAZip` when the file is not a readable zip archive.
-    public static func verify(path: String) throws -> Verification {
+    package static func verify(path: String) throws -> Verification {
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)

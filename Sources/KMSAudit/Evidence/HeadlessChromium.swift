@@ -2,16 +2,16 @@ import Foundation
 
 /// Prints the HTML report to PDF with headless Chromium, when it is installed. The page's
 /// print styles (A4, every section expanded, a rule per page) are what the PDF shows.
-public enum HeadlessChromium {
+package enum HeadlessChromium {
     /// Why there is no PDF (said in the evidence pack instead of failing it).
-    public struct Unavailable: Error, CustomStringConvertible, Sendable {
-        public var reason: String
-        public var description: String { reason }
+    package struct Unavailable: Error, CustomStringConvertible, Sendable {
+        package var reason: String
+        package var description: String { reason }
     }
 
     /// `KMSAUDIT_CHROMIUM` when set, else the first of chromium, chromium-browser,
     /// google-chrome on PATH.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let explicit = environment["KMSAUDIT_CHROMIUM"] {
             return FileManager.default.isExecutableFile(atPath: explicit) ? explicit : nil
         }
@@ -27,7 +27,7 @@ public enum HeadlessChromium {
 
     /// The PDF of `html` (a self-contained page), or why none could be made. Chromium runs with
     /// a throwaway profile, no network features, and is killed after `timeout` seconds.
-    public static func printToPDF(html: Data, timeout: TimeInterval = 120) -> Result<Data, Unavailable> {
+    package static func printToPDF(html: Data, timeout: TimeInterval = 120) -> Result<Data, Unavailable> {
         guard let chromium = locate() else {
             return .failure(Unavailable(reason: "Chromium was not found (install Debian's `chromium` package, or set KMSAUDIT_CHROMIUM to its path)"))
         }

@@ -7,20 +7,20 @@ import GRDB
 ///
 /// Decoding runs ahead of the writer by a few files at most; the writer stores files in
 /// discovery order, so the first copy of a duplicated event is always the same one.
-public final class Ingestor {
+package final class Ingestor {
     private let database: AuditDatabase
     private let options: IngestOptions
     private let progress: ProgressLine
     /// How far decoding may run ahead of the writer, in files.
     private let lookahead = 6
 
-    public init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine) {
+    package init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine) {
         self.database = database
         self.options = options
         self.progress = progress
     }
 
-    public func run() throws -> IngestSummary {
+    package func run() throws -> IngestSummary {
         let started = Date()
         let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { InputDiscovery.absolute(database.path + $0) })
         let discovered = try InputDiscovery.discover(options.paths)

@@ -3,59 +3,59 @@ import Foundation
 /// One CloudTrail digest file: every field the `digests` and `digest_log_files` tables hold.
 /// Times are canonical (`YYYY-MM-DDTHH:MM:SSZ`) except `endTimeText`, kept exactly as written
 /// because it is part of the string CloudTrail signs.
-public struct DigestRecord: Sendable, Equatable {
-    public var account: String
-    public var startTime: String
-    public var endTime: String
-    public var endTimeText: String
-    public var s3Bucket: String?
+package struct DigestRecord: Sendable, Equatable {
+    package var account: String
+    package var startTime: String
+    package var endTime: String
+    package var endTimeText: String
+    package var s3Bucket: String?
     /// `digestS3Object` as written: the key inside the bucket, with any prefix.
-    public var s3Object: String
+    package var s3Object: String
     /// The digest's object key from `AWSLogs/` on (the form of `files.object_key`).
-    public var objectKey: String
+    package var objectKey: String
     /// From the file name `ACCOUNT_CloudTrail-Digest_REGION_TRAIL_HOMEREGION_STAMP[_backfill].json.gz`.
-    public var region: String?
-    public var trail: String?
-    public var homeRegion: String?
-    public var backfill: Bool
-    public var publicKeyFingerprint: String?
-    public var signatureAlgorithm: String?
-    public var newestEventTime: String?
-    public var oldestEventTime: String?
-    public var previousS3Bucket: String?
-    public var previousS3Object: String?
-    public var previousHash: String?
-    public var previousHashAlgorithm: String?
-    public var previousSignature: String?
-    public var logFiles: [DigestLogFile]
+    package var region: String?
+    package var trail: String?
+    package var homeRegion: String?
+    package var backfill: Bool
+    package var publicKeyFingerprint: String?
+    package var signatureAlgorithm: String?
+    package var newestEventTime: String?
+    package var oldestEventTime: String?
+    package var previousS3Bucket: String?
+    package var previousS3Object: String?
+    package var previousHash: String?
+    package var previousHashAlgorithm: String?
+    package var previousSignature: String?
+    package var logFiles: [DigestLogFile]
 
     /// The previous digest's object key from `AWSLogs/` on.
-    public var previousObjectKey: String? { previousS3Object.map(DigestParser.objectKey(from:)) }
+    package var previousObjectKey: String? { previousS3Object.map(DigestParser.objectKey(from:)) }
 }
 
 /// One entry of a digest's `logFiles`.
-public struct DigestLogFile: Sendable, Equatable {
-    public var s3Bucket: String?
-    public var s3Object: String
+package struct DigestLogFile: Sendable, Equatable {
+    package var s3Bucket: String?
+    package var s3Object: String
     /// From `AWSLogs/` on, to match `files.object_key`.
-    public var objectKey: String
+    package var objectKey: String
     /// Hex SHA-256 of the uncompressed log file, lower-cased.
-    public var hashValue: String
-    public var hashAlgorithm: String?
-    public var newestEventTime: String?
-    public var oldestEventTime: String?
+    package var hashValue: String
+    package var hashAlgorithm: String?
+    package var newestEventTime: String?
+    package var oldestEventTime: String?
 }
 
-public struct DigestParseError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    public var reason: String
-    public var description: String { "\(file): not a CloudTrail digest: \(reason)" }
+package struct DigestParseError: Error, CustomStringConvertible, Equatable {
+    package var file: String
+    package var reason: String
+    package var description: String { "\(file): not a CloudTrail digest: \(reason)" }
 }
 
 /// Parses CloudTrail digest files (the uncompressed JSON). Digests are small (one per trail,
 /// region and hour), so Foundation's JSONSerialization is good enough.
-public enum DigestParser {
-    public static func parse(content: [UInt8], objectKey: String?) throws -> DigestRecord {
+package enum DigestParser {
+    package static func parse(content: [UInt8], objectKey: String?) throws -> DigestRecord {
         let where_ = objectKey ?? "digest"
         func fail(_ reason: String) -> DigestParseError { DigestParseError(file: where_, reason: reason) }
         let json: Any
@@ -133,7 +133,7 @@ public enum DigestParser {
 
     /// An S3 key from `AWSLogs/` on: `prefix/AWSLogs/1234/...` → `AWSLogs/1234/...`; a key
     /// without `AWSLogs/` is returned as it is.
-    public static func objectKey(from key: String) -> String {
+    package static func objectKey(from key: String) -> String {
         if key.hasPrefix("AWSLogs/") { return key }
         if let range = key.range(of: "/AWSLogs/") { return String(key[key.index(after: range.lowerBound)...]) }
         return key

@@ -5,16 +5,16 @@ import GRDB
 /// and a plain sync loses: a JSON object `{ "AWSLogs/.../...json.gz": "hex signature", ... }`.
 /// `kmsaudit sample` writes one as `digest-signatures.json` beside the `AWSLogs/` folder; a user
 /// can build one with `aws s3api head-object` and give it with `verify --signatures FILE`.
-public enum DigestSignatures {
-    public static let sideFileName = "digest-signatures.json"
+package enum DigestSignatures {
+    package static let sideFileName = "digest-signatures.json"
 
-    public struct LoadError: Error, CustomStringConvertible {
-        public var path: String
-        public var reason: String
-        public var description: String { "\(path): \(reason)" }
+    package struct LoadError: Error, CustomStringConvertible {
+        package var path: String
+        package var reason: String
+        package var description: String { "\(path): \(reason)" }
     }
 
-    public static func load(path: String) throws -> [String: String] {
+    package static func load(path: String) throws -> [String: String] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, reason: "cannot read the file")
         }
@@ -33,7 +33,7 @@ public enum DigestSignatures {
 
     /// Side files next to the `AWSLogs/` folders the ingested digests came from, merged.
     /// Returns the signatures and the files read.
-    public static func discover(_ db: Database) throws -> (signatures: [String: String], files: [String]) {
+    package static func discover(_ db: Database) throws -> (signatures: [String: String], files: [String]) {
         var roots: Set<String> = []
         let paths = try String.fetchAll(db, sql: "SELECT path FROM files WHERE kind = 'digest'")
         for path in paths {
@@ -55,7 +55,7 @@ extension IntegrityChecker {
     /// `kmsaudit verify`: runs the checks in one write transaction, using the signatures given
     /// and any `digest-signatures.json` beside the ingested `AWSLogs/` folders (the given ones
     /// win). Returns the summary and the side files read.
-    public static func verify(database: AuditDatabase, publicKeys: PublicKeySet?, signatures: [String: String]?,
+    package static func verify(database: AuditDatabase, publicKeys: PublicKeySet?, signatures: [String: String]?,
                               window: (start: String?, end: String?)) throws -> (IntegritySummary, [String]) {
         do {
             return try database.queue.write { db in
@@ -82,12 +82,12 @@ extension IntegrityChecker {
 /// The integrity checks as a step of `kmsaudit check`/`audit`, before the LOG-00x rules read
 /// `integrity_results`: `CheckRunner.preparations.append(IntegrityPreparation())`. Uses the
 /// check's window and its `--public-keys` / `--signatures` files.
-public struct IntegrityPreparation: RulePreparation {
-    public let name = "evidence-integrity"
+package struct IntegrityPreparation: RulePreparation {
+    package let name = "evidence-integrity"
 
-    public init() {}
+    package init() {}
 
-    public func prepare(_ db: Database, _ context: CheckContext) throws {
+    package func prepare(_ db: Database, _ context: CheckContext) throws {
         let keys = try context.options.publicKeysPath.map { try PublicKeySet.load(path: $0) }
         let given = try context.options.signaturesPath.map { try DigestSignatures.load(path: $0) }
         let (signatures, _) = try IntegrityChecker.collectSignatures(db, given: given)

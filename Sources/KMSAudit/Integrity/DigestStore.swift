@@ -1,12 +1,12 @@
 import GRDB
 
 /// Writes parsed digests into `digests` and `digest_log_files`.
-public enum DigestStore {
+package enum DigestStore {
     /// Stores `digest` for the `files` row `fileID`, replacing what an earlier read of the same
     /// file stored. `contentSHA256` is the hex SHA-256 of the digest's uncompressed content
     /// (what the next digest's `previousDigestHashValue` must equal). Returns the digest row id.
     @discardableResult
-    public static func insert(_ db: Database, fileID: Int64, digest d: DigestRecord, contentSHA256: String) throws -> Int64 {
+    package static func insert(_ db: Database, fileID: Int64, digest d: DigestRecord, contentSHA256: String) throws -> Int64 {
         try forget(db, fileID: fileID)
         try db.execute(sql: """
             INSERT INTO digests (file_id, object_key, digest_s3_bucket, digest_s3_object, account, region, trail,
@@ -34,7 +34,7 @@ public enum DigestStore {
     }
 
     /// Drops what a digest file stored (before it is read again, or when it failed to parse).
-    public static func forget(_ db: Database, fileID: Int64) throws {
+    package static func forget(_ db: Database, fileID: Int64) throws {
         try db.execute(sql: """
             DELETE FROM digest_log_files WHERE digest_id IN (SELECT id FROM digests WHERE file_id = ?)
             """, arguments: [fileID])

@@ -3,49 +3,49 @@ import GRDB
 
 /// One outcome of `kmsaudit verify` worth a line: a problem, or an object that could not be
 /// verified and why.
-public struct IntegrityProblem: Sendable, Equatable {
+package struct IntegrityProblem: Sendable, Equatable {
     /// `tampered`, `missing`, `unlisted`, `chain-broken`, `bad-signature`, `coverage-gap`,
     /// `stopped-delivering`, or `not-verifiable`.
-    public var kind: String
-    public var status: String
+    package var kind: String
+    package var status: String
     /// `log`, `digest`, `region` or `trail`.
-    public var subject: String
-    public var objectKey: String?
-    public var account: String?
-    public var region: String?
-    public var trail: String?
-    public var hour: String?
+    package var subject: String
+    package var objectKey: String?
+    package var account: String?
+    package var region: String?
+    package var trail: String?
+    package var hour: String?
     /// The `detail` JSON object of the `integrity_results` row.
-    public var detail: String
+    package var detail: String
     /// One line for people.
-    public var reason: String
+    package var reason: String
 }
 
 /// What `IntegrityChecker.run` found; the same is in `integrity_runs` / `integrity_results`.
-public struct IntegritySummary: Sendable {
-    public struct Counts: Sendable, Equatable {
-        public var verified = 0
-        public var notVerifiable = 0
-        public var failed = 0
-        public var total: Int { verified + notVerifiable + failed }
+package struct IntegritySummary: Sendable {
+    package struct Counts: Sendable, Equatable {
+        package var verified = 0
+        package var notVerifiable = 0
+        package var failed = 0
+        package var total: Int { verified + notVerifiable + failed }
     }
 
-    public var runID: Int64 = 0
+    package var runID: Int64 = 0
     /// Per log file (local, or listed in a digest and missing).
-    public var logFiles = Counts()
+    package var logFiles = Counts()
     /// Per digest (local, or expected by the chain and missing).
-    public var digests = Counts()
-    public var publicKeysGiven = false
-    public var signaturesGiven = false
+    package var digests = Counts()
+    package var publicKeysGiven = false
+    package var signaturesGiven = false
     /// Tampered, missing, unlisted, chain-broken, bad-signature, coverage-gap, stopped-delivering.
-    public var problems: [IntegrityProblem] = []
+    package var problems: [IntegrityProblem] = []
     /// Files and digests that could not be verified, with the reason.
-    public var notVerifiable: [IntegrityProblem] = []
+    package var notVerifiable: [IntegrityProblem] = []
 
-    public var verified: Int { logFiles.verified + digests.verified }
-    public var notVerifiableCount: Int { logFiles.notVerifiable + digests.notVerifiable }
-    public var failed: Int { logFiles.failed + digests.failed }
-    public var isClean: Bool { problems.isEmpty }
+    package var verified: Int { logFiles.verified + digests.verified }
+    package var notVerifiableCount: Int { logFiles.notVerifiable + digests.notVerifiable }
+    package var failed: Int { logFiles.failed + digests.failed }
+    package var isClean: Bool { problems.isEmpty }
 }
 
 /// Offline CloudTrail log file integrity validation over what ingest stored: the `files`
@@ -53,14 +53,14 @@ public struct IntegritySummary: Sendable {
 ///
 /// Matching is by S3 object key from `AWSLogs/` on. See docs/SCHEMA.md "## Integrity" for the
 /// meaning of every outcome.
-public enum IntegrityChecker {
+package enum IntegrityChecker {
     /// A log file's name carries the minute it was written; S3 delivery (which decides the
     /// digest that lists it) can be a little later.
     static let deliverySlack = 15 * 60
     /// A region or trail whose last file is older than this before the window end stopped delivering.
     static let stoppedAfter = 2 * 3600
 
-    public static func run(_ db: Database, publicKeys: PublicKeySet?, signatures: [String: String]?,
+    package static func run(_ db: Database, publicKeys: PublicKeySet?, signatures: [String: String]?,
                            window: (start: String?, end: String?)) throws -> IntegritySummary {
         var checker = Checker(publicKeys: publicKeys, window: window)
         for (key, value) in signatures ?? [:] {
@@ -87,7 +87,7 @@ public enum IntegrityChecker {
 
     /// The string CloudTrail signs for a digest (AWS CLI's validation uses the same; a first
     /// digest, without a previous signature, signs the word `null`).
-    public static func stringToSign(endTime: String, bucket: String, s3Object: String, contentSHA256: String,
+    package static func stringToSign(endTime: String, bucket: String, s3Object: String, contentSHA256: String,
                                     previousSignature: String?) -> String {
         "\(endTime)\n\(bucket)/\(s3Object)\n\(contentSHA256.lowercased())\n\(previousSignature ?? "null")"
     }

@@ -4,7 +4,7 @@ extension IntegritySummary {
     /// What `kmsaudit verify` prints: counts, whether signatures were checked, each problem, the
     /// digests that could not be verified, and the one-line verdict. The evidence pack stores
     /// the same text as `integrity.txt`.
-    public func verdict(publicKeys: PublicKeySet?, sideFiles: [String]) -> String {
+    package func verdict(publicKeys: PublicKeySet?, sideFiles: [String]) -> String {
         let s = self
         func counts(_ c: IntegritySummary.Counts) -> String {
             "\(c.verified) verified, \(c.notVerifiable) not verifiable, \(c.failed) failed"

@@ -5,27 +5,27 @@ import Foundation
 /// CloudTrail's digest-signing public keys, from the JSON that `aws cloudtrail list-public-keys`
 /// prints: `{"PublicKeyList": [{"Value": base64 DER (PKCS#1), "ValidityStartTime", "ValidityEndTime",
 /// "Fingerprint"}]}`. Several regions' outputs may be concatenated into one list.
-public struct PublicKeySet: Sendable {
-    public struct Key: Sendable {
-        public var fingerprint: String
-        public var der: [UInt8]
-        public var validityStart: String?
-        public var validityEnd: String?
+package struct PublicKeySet: Sendable {
+    package struct Key: Sendable {
+        package var fingerprint: String
+        package var der: [UInt8]
+        package var validityStart: String?
+        package var validityEnd: String?
     }
 
-    public private(set) var keys: [String: Key] = [:]
+    package private(set) var keys: [String: Key] = [:]
 
-    public init(keys: [Key]) {
+    package init(keys: [Key]) {
         for key in keys { self.keys[key.fingerprint.lowercased()] = key }
     }
 
-    public struct LoadError: Error, CustomStringConvertible {
-        public var path: String
-        public var reason: String
-        public var description: String { "\(path): \(reason)" }
+    package struct LoadError: Error, CustomStringConvertible {
+        package var path: String
+        package var reason: String
+        package var description: String { "\(path): \(reason)" }
     }
 
-    public static func load(path: String) throws -> PublicKeySet {
+    package static func load(path: String) throws -> PublicKeySet {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, reason: "cannot read the file")
         }
@@ -34,7 +34,7 @@ public struct PublicKeySet: Sendable {
 
     /// Accepts the CLI/API shape (`PublicKeyList`, also `publicKeyList` as the user guide shows
     /// it), a bare array of keys, or an array of such documents (one per region).
-    public static func parse(_ bytes: [UInt8], path: String = "public keys") throws -> PublicKeySet {
+    package static func parse(_ bytes: [UInt8], path: String = "public keys") throws -> PublicKeySet {
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
             throw LoadError(path: path, reason: "invalid JSON (\(error.localizedDescription))")
@@ -80,7 +80,7 @@ public struct PublicKeySet: Sendable {
         }
     }
 
-    public enum Verdict: Equatable, Sendable {
+    package enum Verdict: Equatable, Sendable {
         case valid
         case invalid(String)
         case unknownKey(String)
@@ -88,7 +88,7 @@ public struct PublicKeySet: Sendable {
 
     /// Verifies a digest signature (SHA256withRSA, PKCS#1 v1.5) over `message` with the key
     /// whose fingerprint the digest names.
-    public func verify(signatureHex: String, message: [UInt8], fingerprint: String?) -> Verdict {
+    package func verify(signatureHex: String, message: [UInt8], fingerprint: String?) -> Verdict {
         guard let fingerprint, let key = keys[fingerprint.lowercased()] else {
             return .unknownKey("no public key with fingerprint \(fingerprint ?? "(none)")")
         }
@@ -106,12 +106,12 @@ public struct PublicKeySet: Sendable {
 }
 
 /// Hex encoding for hashes and signatures.
-public enum DigestHex {
-    public static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+package enum DigestHex {
+    package static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         Hashing.hex(bytes)
     }
 
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count % 2 == 0, !chars.isEmpty else { return nil }
         func nibble(_ c: UInt8) -> UInt8? {
@@ -133,5 +133,5 @@ public enum DigestHex {
         return out
     }
 
-    public static func sha256<D: DataProtocol>(_ data: D) -> String { encode(SHA256.hash(data: data)) }
+    package static func sha256<D: DataProtocol>(_ data: D) -> String { encode(SHA256.hash(data: data)) }
 }

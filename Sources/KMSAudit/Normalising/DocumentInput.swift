@@ -1,8 +1,8 @@
 /// A key policy or inventory file (`aws kms get-key-policy`, `aws rds describe-db-clusters`,
 /// `aws kms list-grants`, ...; docs/INPUTS.md), recognised by its shape: a single JSON object with one of the known top-level members
 /// and no `eventID`. Stored whole in `documents`; the state derivation reads it.
-public struct DocumentInput: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+package struct DocumentInput: Sendable, Equatable {
+    package enum Kind: String, Sendable {
         case keyPolicy = "key-policy"
         case dbClusters = "db-clusters"
         case dbInstances = "db-instances"
@@ -17,13 +17,13 @@ public struct DocumentInput: Sendable, Equatable {
         var fileKind: String { self == .keyPolicy ? "policy" : "inventory" }
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// For key policies: the key, from the path (`.../ACCOUNT/REGION/KEY-ID.json`) or a file
     /// name that is the key ARN with `:` and `/` replaced by `_`.
-    public var keyARN: String?
-    public var account: String?
-    public var region: String?
-    public var content: [UInt8]
+    package var keyARN: String?
+    package var account: String?
+    package var region: String?
+    package var content: [UInt8]
 
     /// The document kind of a top-level object, or nil when it is not a document.
     static func kind(of root: JSONValue) -> Kind? {

@@ -2,11 +2,11 @@ import Foundation
 
 /// Turns one CloudTrail record into a `NormalisedEvent`, or says precisely why it is not a
 /// valid CloudTrail record (the file is then rejected whole: see docs/DESIGN.md).
-public enum EventNormaliser {
+package enum EventNormaliser {
     /// Why a record is not a valid CloudTrail record; becomes `InputError.record`.
-    public struct Invalid: Error, Equatable { public var reason: String }
+    package struct Invalid: Error, Equatable { package var reason: String }
 
-    public static func normalise(_ record: JSONValue, index: Int) throws -> NormalisedEvent {
+    package static func normalise(_ record: JSONValue, index: Int) throws -> NormalisedEvent {
         guard record.kind == .object else { throw Invalid(reason: "record is not a JSON object") }
         let eventID = try requiredString(record, "eventID")
         let eventTime = try canonicalTime(try requiredString(record, "eventTime"))

@@ -1,32 +1,32 @@
 /// One stored event: the normalised columns docs/rules/README.md "Terms" define. Built in the decoding
 /// threads and packed with its raw record into an `EventChunk` for the single writer.
-public struct NormalisedEvent: Sendable, Equatable {
-    public var eventID: String
+package struct NormalisedEvent: Sendable, Equatable {
+    package var eventID: String
     /// Canonical `YYYY-MM-DDTHH:MM:SSZ`, so that SQL compares times as text.
-    public var eventTime: String
-    public var eventSource: String
-    public var eventName: String
-    public var eventType: String?
-    public var awsRegion: String?
+    package var eventTime: String
+    package var eventSource: String
+    package var eventName: String
+    package var eventType: String?
+    package var awsRegion: String?
     /// `recipientAccountId`: the account whose trail received the record.
-    public var account: String?
+    package var account: String?
     /// Never empty: see `PrincipalResolver`.
-    public var principal: String
-    public var principalType: String?
-    public var principalAccount: String?
-    public var sessionName: String?
-    public var invokedBy: String?
-    public var sourceIP: String?
-    public var userAgent: String?
+    package var principal: String
+    package var principalType: String?
+    package var principalAccount: String?
+    package var sessionName: String?
+    package var invokedBy: String?
+    package var sourceIP: String?
+    package var userAgent: String?
     /// The key as the caller wrote it (key id, key ARN, alias name or alias ARN).
-    public var keyRef: String?
+    package var keyRef: String?
     /// The key ARN when the record itself determines it; aliases are resolved later, as of
     /// the event's time, by the state derivation (`kmsaudit check`).
-    public var keyARN: String?
-    public var viaRDS: Bool
-    public var succeeded: Bool
-    public var errorCode: String?
-    public var errorMessage: String?
-    public var sharedEventID: String?
-    public var recordIndex: Int
+    package var keyARN: String?
+    package var viaRDS: Bool
+    package var succeeded: Bool
+    package var errorCode: String?
+    package var errorMessage: String?
+    package var sharedEventID: String?
+    package var recordIndex: Int
 }

@@ -1,5 +1,5 @@
 /// Why a statement could not be evaluated (docs/rules/DECISIONS.md #6).
-public enum NotEvaluableReason: Hashable, Sendable, CustomStringConvertible {
+package enum NotEvaluableReason: Hashable, Sendable, CustomStringConvertible {
     /// An operator outside StringEquals/StringNotEquals/StringLike/StringNotLike/Bool (and their
     /// IfExists / ForAnyValue / ForAllValues forms), e.g. `DateGreaterThan` or `ArnLike`.
     case unsupportedOperator(String)
@@ -7,7 +7,7 @@ public enum NotEvaluableReason: Hashable, Sendable, CustomStringConvertible {
     /// recoverable from the event, so the clause's truth is unknown.
     case unsupportedKey(key: String, operatorName: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsupportedOperator(let op): return "condition operator \(op) is not evaluated by kmsaudit"
         case .unsupportedKey(let key, let op): return "condition key \(key) (under \(op)) is not evaluated by kmsaudit"
@@ -16,7 +16,7 @@ public enum NotEvaluableReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Three-valued result of a statement's `Condition` block.
-public enum ConditionResult: Hashable, Sendable {
+package enum ConditionResult: Hashable, Sendable {
     case holds
     case fails
     /// Nothing known fails, but some clauses could not be evaluated.

@@ -6,17 +6,17 @@ import Foundation
 /// `PutKeyPolicy` events (a JSON string inside the record), policy files, or the output of
 /// `aws kms get-key-policy` (`{"Policy": "<json string>", "PolicyName": "default"}`).
 /// They are small and rare, so Foundation's `JSONSerialization` is good enough here.
-public struct KeyPolicy: Hashable, Sendable {
-    public var version: String?
-    public var id: String?
+package struct KeyPolicy: Hashable, Sendable {
+    package var version: String?
+    package var id: String?
     /// The `PolicyName` of a `get-key-policy` wrapper (always `default` for KMS), if read from one.
-    public var policyName: String?
-    public var statements: [PolicyStatement]
+    package var policyName: String?
+    package var statements: [PolicyStatement]
 
     /// KMS caps key policies at 32 KiB; anything far beyond that is not a key policy.
-    public static let maxTextBytes = 1 << 20
+    package static let maxTextBytes = 1 << 20
 
-    public init(version: String? = "2012-10-17", id: String? = nil, policyName: String? = nil, statements: [PolicyStatement]) {
+    package init(version: String? = "2012-10-17", id: String? = nil, policyName: String? = nil, statements: [PolicyStatement]) {
         self.version = version
         self.id = id
         self.policyName = policyName
@@ -25,12 +25,12 @@ public struct KeyPolicy: Hashable, Sendable {
     }
 
     /// Parses a policy document, or a `get-key-policy` output wrapping one.
-    public init(json text: String) throws {
+    package init(json text: String) throws {
         try self.init(data: Data(text.utf8))
     }
 
     /// Parses a policy document, or a `get-key-policy` output wrapping one.
-    public init(data: Data) throws {
+    package init(data: Data) throws {
         guard data.count <= Self.maxTextBytes else {
             throw PolicyParseError.tooLarge(bytes: data.count, limit: Self.maxTextBytes)
         }
@@ -89,7 +89,7 @@ public struct KeyPolicy: Hashable, Sendable {
 
     /// The policy KMS gives a key created without one (docs/rules/DECISIONS.md #7): the account
     /// (through IAM, not the root user as such) may do `kms:*` on the key.
-    public static func awsDefault(account: String, partition: String = "aws") -> KeyPolicy {
+    package static func awsDefault(account: String, partition: String = "aws") -> KeyPolicy {
         KeyPolicy(version: "2012-10-17", id: "key-default-1", statements: [
             PolicyStatement(sid: "Enable IAM User Permissions", effect: .allow,
                             principals: [.account(id: account, text: "arn:\(partition):iam::\(account):root")],
@@ -101,18 +101,18 @@ public struct KeyPolicy: Hashable, Sendable {
 // MARK: - Facts for reports and for "is this a database key?"
 
 /// One principal as a statement names it, with the statement's context, for reports.
-public struct PolicyPrincipalReference: Hashable, Sendable {
-    public var statementIndex: Int
-    public var sid: String?
-    public var effect: PolicyStatement.Effect
+package struct PolicyPrincipalReference: Hashable, Sendable {
+    package var statementIndex: Int
+    package var sid: String?
+    package var effect: PolicyStatement.Effect
     /// True when it appears under `NotPrincipal` (the statement applies to everyone else).
-    public var isNotPrincipal: Bool
-    public var principal: PolicyPrincipal
+    package var isNotPrincipal: Bool
+    package var principal: PolicyPrincipal
 }
 
 extension KeyPolicy {
     /// Every principal the policy names, statement by statement, in policy order.
-    public var principalReferences: [PolicyPrincipalReference] {
+    package var principalReferences: [PolicyPrincipalReference] {
         statements.enumerated().flatMap { i, s in
             s.principals.map {
                 PolicyPrincipalReference(statementIndex: i, sid: s.sid, effect: s.effect,
@@ -123,14 +123,14 @@ extension KeyPolicy {
 
     /// The distinct principals named anywhere in the policy (Principal or NotPrincipal), first
     /// appearance first.
-    public var namedPrincipals: [PolicyPrincipal] {
+    package var namedPrincipals: [PolicyPrincipal] {
         var seen = Set<PolicyPrincipal>()
         return principalReferences.map(\.principal).filter { seen.insert($0).inserted }
     }
 
     /// The `kms:ViaService` values naming RDS (`rds.REGION.amazonaws.com`, or a pattern such as
     /// `rds.*.amazonaws.com`) in any statement's condition, whatever its operator.
-    public var rdsViaServiceValues: [String] {
+    package var rdsViaServiceValues: [String] {
         var out: [String] = []
         for s in statements {
             for c in s.conditions where c.key.lowercased() == "kms:viaservice" {
@@ -142,7 +142,7 @@ extension KeyPolicy {
 
     /// True when a condition on `kms:ViaService` names RDS: by docs/rules/README.md "Terms" this makes the
     /// key a database key (Neptune calls KMS through RDS, so RDS covers it).
-    public var hasRDSViaServiceCondition: Bool { !rdsViaServiceValues.isEmpty }
+    package var hasRDSViaServiceCondition: Bool { !rdsViaServiceValues.isEmpty }
 
     /// `rds.us-east-1.amazonaws.com`, `rds.*.amazonaws.com`, also the global `rds.amazonaws.com`
     /// and China's `.amazonaws.com.cn`. Case-insensitive: the value names a service.

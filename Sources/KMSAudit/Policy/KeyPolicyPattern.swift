@@ -7,17 +7,17 @@
 /// `kms:CallerAccount`, `kms:GrantIsForAWSResource` and `aws:PrincipalArn`
 /// (docs/rules/DECISIONS.md #5). Pure: the same policy and principals always give the same
 /// judgements, in the same order.
-public enum KeyPolicyPattern {
+package enum KeyPolicyPattern {
     /// What RDS needs to keep using a key (the seed's eight actions).
-    public static let rdsActions = RDSKeyAccess.requiredActions
+    package static let rdsActions = RDSKeyAccess.requiredActions
     /// The cryptographic actions (`Encrypt`, `Decrypt`, `ReEncrypt*`, `GenerateDataKey*`): what
     /// reads or writes data under the key.
-    public static let cryptographicActions = [
+    package static let cryptographicActions = [
         "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
         "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext",
     ]
     /// Key use: the cryptographic actions and `CreateGrant` (which delegates them).
-    public static let keyUseActions = cryptographicActions + ["kms:CreateGrant"]
+    package static let keyUseActions = cryptographicActions + ["kms:CreateGrant"]
 
     /// Judges `policy`, the policy of `keyARN` in effect at the window's end.
     ///
@@ -26,7 +26,7 @@ public enum KeyPolicyPattern {
     /// principals the policy itself names in statements with a `kms:ViaService` condition
     /// naming RDS are added here. Service names are ignored: RDS acting as itself is not a
     /// database principal.
-    public static func judge(policy: KeyPolicy, keyARN: String, databasePrincipals: [String]) -> [PolicyJudgement] {
+    package static func judge(policy: KeyPolicy, keyARN: String, databasePrincipals: [String]) -> [PolicyJudgement] {
         var judge = Judge(policy: policy, keyARN: keyARN)
         let database = Self.databasePrincipals(policy: policy, keyARN: keyARN, extra: databasePrincipals)
         for principal in database {
@@ -268,12 +268,12 @@ public enum KeyPolicyPattern {
 
 /// A statement as a judgement names it: index, Sid and effect, and why it could not be
 /// evaluated when it could not.
-public struct JudgedStatement: Hashable, Sendable, Comparable {
-    public var index: Int
-    public var sid: String?
-    public var effect: PolicyStatement.Effect
+package struct JudgedStatement: Hashable, Sendable, Comparable {
+    package var index: Int
+    package var sid: String?
+    package var effect: PolicyStatement.Effect
     /// Empty unless the statement could not be evaluated.
-    public var notEvaluable: [String]
+    package var notEvaluable: [String]
 
     init(_ m: StatementMatch) {
         index = m.statementIndex; sid = m.sid; effect = m.effect; notEvaluable = []
@@ -284,14 +284,14 @@ public struct JudgedStatement: Hashable, Sendable, Comparable {
     }
 
     /// `Sid "x"` or `statement 2`.
-    public var label: String { sid.map { "Sid \"\($0)\"" } ?? "statement \(index)" }
+    package var label: String { sid.map { "Sid \"\($0)\"" } ?? "statement \(index)" }
 
-    public static func < (a: JudgedStatement, b: JudgedStatement) -> Bool { a.index < b.index }
+    package static func < (a: JudgedStatement, b: JudgedStatement) -> Bool { a.index < b.index }
 }
 
 /// One KMS-006 judgement: a (principal, category) of a key's policy, with what decided it.
-public struct PolicyJudgement: Hashable, Sendable {
-    public enum Category: String, Hashable, Sendable, CaseIterable {
+package struct PolicyJudgement: Hashable, Sendable {
+    package enum Category: String, Hashable, Sendable, CaseIterable {
         case rdsCannotUse = "rds-cannot-use"
         case usableOutsideRDS = "usable-outside-rds"
         case noDenyOutsideRDS = "no-deny-outside-rds"
@@ -299,22 +299,22 @@ public struct PolicyJudgement: Hashable, Sendable {
         case notEvaluable = "not-evaluable"
     }
 
-    public var category: Category
+    package var category: Category
     /// A principal ARN, an AWS service, or `*` (allowed through `"*"` or `NotPrincipal`).
-    public var principal: String
+    package var principal: String
     /// The actions concerned, in the order they were asked about.
-    public var actions: [String] = []
+    package var actions: [String] = []
     /// Per action: `denied`, `not allowed`, `allowed`, `delegated, no Deny`, or
     /// `undecided: CATEGORY` (for not-evaluable: which category it could not decide).
-    public var outcomes: [String: String] = [:]
+    package var outcomes: [String: String] = [:]
     /// The statements that decided it (for not-evaluable: those that could not be evaluated).
-    public var statements: [JudgedStatement] = []
+    package var statements: [JudgedStatement] = []
     /// Other statements that could not be evaluated while judging it (they did not decide).
-    public var alsoNotEvaluable: [JudgedStatement] = []
+    package var alsoNotEvaluable: [JudgedStatement] = []
     /// The principals asked about that gave this judgement (for `*`: who the statement lets in).
-    public var principalsTested: [String] = []
+    package var principalsTested: [String] = []
     /// Why the principal was asked about: `database principal (...)`, `named in the policy`, ...
-    public var reasons: [String] = []
+    package var reasons: [String] = []
 
     init(category: Category, principal: String) {
         self.category = category
@@ -322,7 +322,7 @@ public struct PolicyJudgement: Hashable, Sendable {
     }
 
     /// The categories a not-evaluable judgement could not decide.
-    public var undecided: [String] {
+    package var undecided: [String] {
         var seen = Set<String>()
         return actions.compactMap { outcomes[$0] }.filter { $0.hasPrefix("undecided: ") }
             .map { String($0.dropFirst("undecided: ".count)) }.filter { seen.insert($0).inserted }

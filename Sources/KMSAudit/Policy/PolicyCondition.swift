@@ -1,27 +1,27 @@
 /// One `operator: {key: values}` pair of a statement's `Condition` block. A block with two
 /// operators, or an operator with two keys, becomes several clauses that must all hold.
-public struct ConditionClause: Hashable, Sendable {
+package struct ConditionClause: Hashable, Sendable {
     /// The operator as written, e.g. `ForAnyValue:StringLikeIfExists`.
-    public var operatorName: String
+    package var operatorName: String
     /// The condition key as written, e.g. `kms:ViaService`.
-    public var key: String
+    package var key: String
     /// The policy values (OR). JSON booleans and numbers are kept as their text (`true`, `1`).
-    public var values: [String]
+    package var values: [String]
 
-    public init(operatorName: String, key: String, values: [String]) {
+    package init(operatorName: String, key: String, values: [String]) {
         self.operatorName = operatorName
         self.key = key
         self.values = values
     }
 
     /// The operator, or nil when it is not one this tool can evaluate.
-    public var parsedOperator: ConditionOperator? { ConditionOperator(operatorName) }
+    package var parsedOperator: ConditionOperator? { ConditionOperator(operatorName) }
 }
 
 /// A condition operator the evaluator understands: one of the five base operators of docs/rules/KMS-002.md
 /// KMS-002, optionally with a set qualifier and/or `IfExists`.
-public struct ConditionOperator: Hashable, Sendable {
-    public enum Base: String, Hashable, Sendable, CaseIterable {
+package struct ConditionOperator: Hashable, Sendable {
+    package enum Base: String, Hashable, Sendable, CaseIterable {
         case stringEquals = "StringEquals"
         case stringNotEquals = "StringNotEquals"
         case stringLike = "StringLike"
@@ -29,22 +29,22 @@ public struct ConditionOperator: Hashable, Sendable {
         case bool = "Bool"
 
         /// Negated operators hold when the key is absent (IAM semantics, docs/rules/DECISIONS.md #5).
-        public var isNegated: Bool { self == .stringNotEquals || self == .stringNotLike }
+        package var isNegated: Bool { self == .stringNotEquals || self == .stringNotLike }
     }
 
     /// `ForAnyValue:` / `ForAllValues:`, for multi-valued keys. The supported keys are all
     /// single-valued, so a present key is treated as a one-element set.
-    public enum SetQualifier: String, Hashable, Sendable {
+    package enum SetQualifier: String, Hashable, Sendable {
         case none = ""
         case forAnyValue = "ForAnyValue"
         case forAllValues = "ForAllValues"
     }
 
-    public var base: Base
-    public var qualifier: SetQualifier
-    public var ifExists: Bool
+    package var base: Base
+    package var qualifier: SetQualifier
+    package var ifExists: Bool
 
-    public init(base: Base, qualifier: SetQualifier = .none, ifExists: Bool = false) {
+    package init(base: Base, qualifier: SetQualifier = .none, ifExists: Bool = false) {
         self.base = base
         self.qualifier = qualifier
         self.ifExists = ifExists
@@ -54,7 +54,7 @@ public struct ConditionOperator: Hashable, Sendable {
     /// `ArnLike`, `Null`, `IpAddress`, ...), which makes the statement not evaluable.
     /// Matching is case-insensitive: KMS itself would reject a misspelt operator, and a
     /// case slip in a policy file should not change the verdict.
-    public init?(_ name: String) {
+    package init?(_ name: String) {
         var rest = Substring(name)
         var qualifier = SetQualifier.none
         if let colon = rest.firstIndex(of: ":") {

@@ -2,7 +2,7 @@
 /// authorisation: an explicit `Deny` wins, then any `Allow`, otherwise the request is
 /// implicitly denied. (Grants and IAM policies are outside the key policy; the rules engine
 /// weighs grants itself, and `.accountRoot` matches say where IAM policies would come in.)
-public enum PolicyEvaluator {
+package enum PolicyEvaluator {
     /// What one statement says about the request.
     enum StatementVerdict: Equatable {
         case notApplicable
@@ -10,7 +10,7 @@ public enum PolicyEvaluator {
         case unknown(PrincipalMatchKind, [NotEvaluableReason])
     }
 
-    public static func evaluate(_ policy: KeyPolicy, _ ctx: RequestContext) -> PolicyDecision {
+    package static func evaluate(_ policy: KeyPolicy, _ ctx: RequestContext) -> PolicyDecision {
         var allows: [StatementMatch] = [], denies: [StatementMatch] = []
         var unknown: [NotEvaluableStatement] = []
         // Positions, not `PolicyStatement.index`, so an edited statement list still reports truly.

@@ -1,6 +1,6 @@
 /// Why a key policy could not be read. The auditor treats such a policy as unknown
 /// (it never guesses what a broken policy meant), so the reason must say where it broke.
-public enum PolicyParseError: Error, Equatable, CustomStringConvertible, Sendable {
+package enum PolicyParseError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The text is not JSON at all (or not UTF-8).
     case notJSON(String)
     /// Larger than any policy KMS accepts (32 KiB) by a wide margin; refused unread.
@@ -12,7 +12,7 @@ public enum PolicyParseError: Error, Equatable, CustomStringConvertible, Sendabl
     case statement(index: Int, sid: String?, reason: String)
 
     /// The reason in words, without the "invalid key policy" prefix.
-    public var reason: String {
+    package var reason: String {
         switch self {
         case .notJSON(let r): return "not valid JSON: \(r)"
         case .tooLarge(let b, let l): return "policy text is \(b) bytes, more than the \(l)-byte limit"
@@ -23,5 +23,5 @@ public enum PolicyParseError: Error, Equatable, CustomStringConvertible, Sendabl
         }
     }
 
-    public var description: String { "invalid key policy: \(reason)" }
+    package var description: String { "invalid key policy: \(reason)" }
 }

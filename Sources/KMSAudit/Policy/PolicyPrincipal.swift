@@ -3,7 +3,7 @@
 /// The account forms get their own case because IAM gives them a different meaning: naming
 /// `arn:aws:iam::ACCT:root` or `ACCT` delegates to the account's IAM policies; it does not
 /// name the root user (docs/rules/DECISIONS.md #3).
-public enum PolicyPrincipal: Hashable, Sendable, CustomStringConvertible {
+package enum PolicyPrincipal: Hashable, Sendable, CustomStringConvertible {
     /// `"*"` or `{"AWS": "*"}`: every principal.
     case anyone
     /// `arn:PARTITION:iam::ACCT:root` or a bare 12-digit account id; `text` is as written.
@@ -21,7 +21,7 @@ public enum PolicyPrincipal: Hashable, Sendable, CustomStringConvertible {
     case other(type: String, value: String)
 
     /// The value as the policy wrote it.
-    public var text: String {
+    package var text: String {
         switch self {
         case .anyone: return "*"
         case .account(_, let t), .arn(let t), .service(let t), .federated(let t), .canonicalUser(let t): return t
@@ -30,7 +30,7 @@ public enum PolicyPrincipal: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The principal type key it came from (`AWS`, `Service`, ...), `*` for anyone.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .anyone: return "*"
         case .account, .arn: return "AWS"
@@ -41,7 +41,7 @@ public enum PolicyPrincipal: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { typeName == "*" ? "*" : "\(typeName): \(text)" }
+    package var description: String { typeName == "*" ? "*" : "\(typeName): \(text)" }
 
     /// Classifies one `AWS` value.
     static func aws(_ value: String) -> PolicyPrincipal {

@@ -4,32 +4,32 @@ import Foundation
 ///
 /// `Principal`/`NotPrincipal`, `Action`/`NotAction` and `Resource`/`NotResource` are each
 /// stored as a list plus a flag saying which of the pair was used.
-public struct PolicyStatement: Hashable, Sendable {
-    public enum Effect: String, Hashable, Sendable, CaseIterable {
+package struct PolicyStatement: Hashable, Sendable {
+    package enum Effect: String, Hashable, Sendable, CaseIterable {
         case allow = "Allow"
         case deny = "Deny"
     }
 
     /// Position in the policy's statement list (0-based), to name statements without a Sid.
-    public var index: Int
-    public var sid: String?
-    public var effect: Effect
-    public var principals: [PolicyPrincipal]
+    package var index: Int
+    package var sid: String?
+    package var effect: Effect
+    package var principals: [PolicyPrincipal]
     /// True when the statement used `NotPrincipal`: it applies to everyone *except* `principals`.
-    public var isNotPrincipal: Bool
-    public var actions: [String]
+    package var isNotPrincipal: Bool
+    package var actions: [String]
     /// True when the statement used `NotAction`.
-    public var isNotAction: Bool
+    package var isNotAction: Bool
     /// Resource patterns. A statement with neither `Resource` nor `NotResource` (KMS rejects
     /// those, but a hand-written policy file may lack it) is read as `Resource: "*"`, since a
     /// key policy only ever governs its own key.
-    public var resources: [String]
+    package var resources: [String]
     /// True when the statement used `NotResource`.
-    public var isNotResource: Bool
+    package var isNotResource: Bool
     /// All clauses of the `Condition` block; every one must hold.
-    public var conditions: [ConditionClause]
+    package var conditions: [ConditionClause]
 
-    public init(index: Int = 0, sid: String? = nil, effect: Effect, principals: [PolicyPrincipal],
+    package init(index: Int = 0, sid: String? = nil, effect: Effect, principals: [PolicyPrincipal],
                 isNotPrincipal: Bool = false, actions: [String], isNotAction: Bool = false,
                 resources: [String] = ["*"], isNotResource: Bool = false, conditions: [ConditionClause] = []) {
         self.index = index
@@ -45,7 +45,7 @@ public struct PolicyStatement: Hashable, Sendable {
     }
 
     /// `Sid "x"` or `statement 2`: how reports name this statement.
-    public var label: String { sid.map { "Sid \"\($0)\"" } ?? "statement \(index)" }
+    package var label: String { sid.map { "Sid \"\($0)\"" } ?? "statement \(index)" }
 }
 
 // MARK: - Parsing from JSONSerialization output

@@ -1,7 +1,7 @@
 /// How a statement's principal covered the caller. KMS-002 turns this into its categories:
 /// `.named`, `.service` and `.anyone` (with its conditions holding, docs/rules/DECISIONS.md #3) make a call
 /// intended; `.accountRoot` alone is `root-delegation`.
-public enum PrincipalMatchKind: String, Hashable, Sendable, CaseIterable {
+package enum PrincipalMatchKind: String, Hashable, Sendable, CaseIterable {
     /// The policy names the caller's ARN (or the assumed-role session's ARN).
     case named
     /// A `Service` principal equal to the calling service (`rds.amazonaws.com` and

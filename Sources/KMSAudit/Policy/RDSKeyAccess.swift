@@ -1,13 +1,13 @@
 /// A principal that uses a key through RDS (KMS-004, docs/rules/DECISIONS.md #9).
-public struct RDSKeyUser: Hashable, Sendable {
+package struct RDSKeyUser: Hashable, Sendable {
     /// As `RequestContext.principalArn`: role/user ARN, `arn:aws:iam::ACCT:root`, or a service.
-    public var principalArn: String
-    public var account: String?
+    package var principalArn: String
+    package var account: String?
     /// Set when the user is an AWS service acting as itself (RDS for its grants).
-    public var servicePrincipal: String?
-    public var sessionArn: String?
+    package var servicePrincipal: String?
+    package var sessionArn: String?
 
-    public init(principalArn: String, account: String? = nil, sessionArn: String? = nil) {
+    package init(principalArn: String, account: String? = nil, sessionArn: String? = nil) {
         self.principalArn = principalArn
         self.account = account ?? RequestContext.account(ofArn: principalArn)
         self.servicePrincipal = nil
@@ -15,7 +15,7 @@ public struct RDSKeyUser: Hashable, Sendable {
     }
 
     /// An AWS service acting as itself, e.g. `rds.amazonaws.com`.
-    public static func service(_ name: String) -> RDSKeyUser {
+    package static func service(_ name: String) -> RDSKeyUser {
         var u = RDSKeyUser(principalArn: name)  // a service name carries no account
         u.servicePrincipal = name
         return u
@@ -23,8 +23,8 @@ public struct RDSKeyUser: Hashable, Sendable {
 }
 
 /// One required action a new policy takes away from a user, and how.
-public struct MissingRDSAction: Hashable, Sendable {
-    public enum Reason: String, Hashable, Sendable {
+package struct MissingRDSAction: Hashable, Sendable {
+    package enum Reason: String, Hashable, Sendable {
         /// The new policy explicitly denies it.
         case explicitDeny
         /// The new policy no longer allows it (implicit deny).
@@ -36,24 +36,24 @@ public struct MissingRDSAction: Hashable, Sendable {
         case onlyViaAccountDelegation
     }
 
-    public var action: String
-    public var reason: Reason
+    package var action: String
+    package var reason: Reason
     /// The previous policy's outcome (nil when the previous policy is unknown).
-    public var before: PolicyDecision.Outcome?
-    public var after: PolicyDecision.Outcome
+    package var before: PolicyDecision.Outcome?
+    package var after: PolicyDecision.Outcome
 }
 
 /// The actions one user lost with a new policy.
-public struct RDSAccessLoss: Hashable, Sendable {
-    public var user: RDSKeyUser
-    public var missing: [MissingRDSAction]
-    public var actions: [String] { missing.map(\.action) }
+package struct RDSAccessLoss: Hashable, Sendable {
+    package var user: RDSKeyUser
+    package var missing: [MissingRDSAction]
+    package var actions: [String] { missing.map(\.action) }
 }
 
 /// KMS-004's policy question: does a new key policy cut RDS off from a key?
-public enum RDSKeyAccess {
+package enum RDSKeyAccess {
     /// What RDS needs to keep using a key (the seed's list; `ReEncrypt*` is both halves).
-    public static let requiredActions = [
+    package static let requiredActions = [
         "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
         "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant", "kms:DescribeKey",
     ]
@@ -61,7 +61,7 @@ public enum RDSKeyAccess {
     /// The request context of `user` calling `action` through RDS in `region`:
     /// `kms:ViaService` = `rds.REGION.amazonaws.com`, and for `CreateGrant`
     /// `kms:GrantIsForAWSResource` = true (RDS creates grants for its resources).
-    public static func viaRDSContext(user: RDSKeyUser, action: String, region: String, keyArn: String? = nil,
+    package static func viaRDSContext(user: RDSKeyUser, action: String, region: String, keyArn: String? = nil,
                                      encryptionContext: [String: String] = [:]) -> RequestContext {
         let normalized = RequestContext.normalizedAction(action)
         return RequestContext(
@@ -81,7 +81,7 @@ public enum RDSKeyAccess {
     /// allow or an unevaluable verdict counts. When `users` is empty, the principals of the
     /// previous policy's statements with a `kms:ViaService` condition naming RDS stand in
     /// (docs/rules/DECISIONS.md #9).
-    public static func lostAccess(previous: KeyPolicy?, new: KeyPolicy, users: [RDSKeyUser], region: String,
+    package static func lostAccess(previous: KeyPolicy?, new: KeyPolicy, users: [RDSKeyUser], region: String,
                                   keyArn: String? = nil, encryptionContext: [String: String] = [:]) -> [RDSAccessLoss] {
         var checked = users
         if checked.isEmpty, let previous {
@@ -112,7 +112,7 @@ public enum RDSKeyAccess {
     /// pattern), stand for "some principal of that account", represented by the account's root
     /// ARN (not the root user). `"*"` without `kms:CallerAccount` stands for the key's account.
     /// `NotPrincipal` statements name nobody to check and are skipped.
-    public static func users(fromViaServiceStatementsOf policy: KeyPolicy, keyArn: String? = nil) -> [RDSKeyUser] {
+    package static func users(fromViaServiceStatementsOf policy: KeyPolicy, keyArn: String? = nil) -> [RDSKeyUser] {
         let keyAccount = keyArn.flatMap(RequestContext.account(ofArn:))
         var out: [RDSKeyUser] = []
         for s in policy.statements where !s.isNotPrincipal {

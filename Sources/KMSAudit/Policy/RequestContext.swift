@@ -1,38 +1,38 @@
 /// What the key policy is asked about: one KMS call, described the way docs/rules/README.md derives it
 /// from a CloudTrail event ("Principal" in Terms, condition context in docs/rules/DECISIONS.md #5).
-public struct RequestContext: Hashable, Sendable {
+package struct RequestContext: Hashable, Sendable {
     /// Always `kms:Name` (normalised from `Name` or any-case `KMS:Name`).
-    public var action: String
+    package var action: String
     /// The event's principal: an IAM user or role ARN (the role for an assumed-role session),
     /// `arn:aws:iam::ACCT:root` for the root user or another account, or a service name such as
     /// `rds.amazonaws.com` for a call the service made itself.
-    public var principalArn: String
+    package var principalArn: String
     /// The principal's account; nil for AWS services acting as themselves.
-    public var principalAccount: String?
+    package var principalAccount: String?
     /// The account's root user acting directly (`userIdentity.type` Root).
-    public var isRootUser: Bool
+    package var isRootUser: Bool
     /// The service principal when an AWS service itself is the caller (`AWSService`).
-    public var servicePrincipal: String?
+    package var servicePrincipal: String?
     /// The key; nil when unknown, in which case any `Resource` is taken to mean this key.
-    public var keyArn: String?
+    package var keyArn: String?
     /// `kms:ViaService`, e.g. `rds.us-east-1.amazonaws.com`; nil when no service was in between.
-    public var viaService: String?
+    package var viaService: String?
     /// `kms:CallerAccount`; defaults to `principalAccount`.
-    public var callerAccount: String?
+    package var callerAccount: String?
     /// `kms:GrantIsForAWSResource`; nil where KMS would not set it.
-    public var grantIsForAWSResource: Bool?
+    package var grantIsForAWSResource: Bool?
     /// `kms:EncryptionContext:*` (the request's encryption context).
-    public var encryptionContext: [String: String]
+    package var encryptionContext: [String: String]
     /// The assumed-role session ARN (`arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`), for
     /// policies that name a session rather than the role.
-    public var sessionArn: String?
+    package var sessionArn: String?
     /// A request made up to ask the policy a question (KMS-006), not one read from an event: it
     /// carries only the keys set above, so every other condition key is known to be absent and an
     /// `...IfExists` clause on it holds (docs/rules/DECISIONS.md #5). For an event, a key the
     /// auditor does not read may well have been present, so there such a clause stays unknown.
-    public var isSynthetic: Bool
+    package var isSynthetic: Bool
 
-    public init(action: String, principalArn: String, principalAccount: String? = nil, isRootUser: Bool = false,
+    package init(action: String, principalArn: String, principalAccount: String? = nil, isRootUser: Bool = false,
                 servicePrincipal: String? = nil, keyArn: String? = nil, viaService: String? = nil,
                 callerAccount: String? = nil, grantIsForAWSResource: Bool? = nil,
                 encryptionContext: [String: String] = [:], sessionArn: String? = nil, isSynthetic: Bool = false) {
@@ -53,10 +53,10 @@ public struct RequestContext: Hashable, Sendable {
     }
 
     /// True when an AWS service is the caller itself (not a principal calling through it).
-    public var isServiceCaller: Bool { servicePrincipal != nil }
+    package var isServiceCaller: Bool { servicePrincipal != nil }
 
     /// `Decrypt` → `kms:Decrypt`; `KMS:Decrypt` → `kms:Decrypt`; other prefixes are kept.
-    public static func normalizedAction(_ action: String) -> String {
+    package static func normalizedAction(_ action: String) -> String {
         guard let colon = action.firstIndex(of: ":") else { return "kms:" + action }
         let prefix = action[..<colon]
         return prefix.lowercased() == "kms" ? "kms" + action[colon...] : action
@@ -65,7 +65,7 @@ public struct RequestContext: Hashable, Sendable {
     /// The policy actions a CloudTrail event name is checked against. They are the event name
     /// with `kms:` except `ReEncrypt`, which KMS authorises as `kms:ReEncryptFrom` on the source
     /// key and `kms:ReEncryptTo` on the destination key (both when they are the same key).
-    public static func policyActions(forEventName name: String) -> [String] {
+    package static func policyActions(forEventName name: String) -> [String] {
         let action = normalizedAction(name)
         return action.lowercased() == "kms:reencrypt" ? ["kms:ReEncryptFrom", "kms:ReEncryptTo"] : [action]
     }

@@ -3,16 +3,16 @@ import GRDB
 
 /// `kmsaudit query`: ad-hoc SQL on a read-only connection. A statement that would write fails
 /// (SQLite refuses it) and nothing changes.
-public enum QueryRunner {
-    public enum Format: String, CaseIterable, Sendable { case table, csv, json }
+package enum QueryRunner {
+    package enum Format: String, CaseIterable, Sendable { case table, csv, json }
 
-    public struct Result {
-        public var columns: [String]
+    package struct Result {
+        package var columns: [String]
         /// Values as SQLite returned them: String, Int64, Double, Data or nil.
-        public var rows: [[DatabaseValue]]
+        package var rows: [[DatabaseValue]]
     }
 
-    public static func run(databasePath: String, sql: String) throws -> Result {
+    package static func run(databasePath: String, sql: String) throws -> Result {
         let database = try AuditDatabase(path: databasePath, readonly: true)
         do {
             return try database.queue.read { db in
@@ -35,7 +35,7 @@ public enum QueryRunner {
     }
 
     /// Renders a result: an aligned text table, RFC 4180 CSV (formula-safe), or a JSON array of objects.
-    public static func render(_ result: Result, as format: Format) -> String {
+    package static func render(_ result: Result, as format: Format) -> String {
         switch format {
         case .table:
             let cells = result.rows.map { $0.map(text) }
@@ -88,8 +88,8 @@ public enum QueryRunner {
 }
 
 /// RFC 4180 CSV cells, formula-neutralised by `SpreadsheetSafety` (the reports' rule).
-public enum CSVText {
-    public static func quoted(_ cell: String) -> String {
+package enum CSVText {
+    package static func quoted(_ cell: String) -> String {
         let safe = SpreadsheetSafety.neutralised(cell)
         if safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
@@ -97,7 +97,7 @@ public enum CSVText {
         return safe
     }
 
-    public static func row(_ cells: [String]) -> String {
+    package static func row(_ cells: [String]) -> String {
         cells.map(quoted).joined(separator: ",") + "\r\n"
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// What kind of input a file is, decided by its path and name before anything is read.
-public enum InputKind: String, Sendable {
+package enum InputKind: String, Sendable {
     /// CloudTrail events: a batch, NDJSON, lookup-events output, a single record.
     case log
     /// A CloudTrail digest file (`CloudTrail-Digest/`): recorded, never read as events.
@@ -14,23 +14,23 @@ public enum InputKind: String, Sendable {
 }
 
 /// One input file found on disk.
-public struct DiscoveredFile: Sendable, Equatable {
-    public var path: String
-    public var size: Int64
-    public var mtimeNs: Int64
-    public var kind: InputKind
+package struct DiscoveredFile: Sendable, Equatable {
+    package var path: String
+    package var size: Int64
+    package var mtimeNs: Int64
+    package var kind: InputKind
     /// The S3 object key, from `AWSLogs/` on, when the path has CloudTrail's layout.
-    public var objectKey: String?
-    public var account: String?
-    public var region: String?
+    package var objectKey: String?
+    package var account: String?
+    package var region: String?
     /// Delivery time from CloudTrail's file name, canonical form.
-    public var deliveredAt: String?
+    package var deliveredAt: String?
 }
 
 /// Finds input files: given files as they are, directories walked recursively in byte order of
 /// names (stable across runs and machines), symlinked directories not followed (no loops).
-public enum InputDiscovery {
-    public static func discover(_ paths: [String]) throws -> [DiscoveredFile] {
+package enum InputDiscovery {
+    package static func discover(_ paths: [String]) throws -> [DiscoveredFile] {
         var found: [DiscoveredFile] = []
         for given in paths {
             let path = absolute(given)
@@ -127,12 +127,12 @@ public enum InputDiscovery {
 /// CloudTrail's log and digest file names:
 /// `ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz` and
 /// `ACCOUNT_CloudTrail-Digest_REGION_TRAIL_HOMEREGION_YYYYMMDDTHHmmssZ.json.gz`.
-public struct CloudTrailFileName: Equatable, Sendable {
-    public var account: String
-    public var region: String
-    public var deliveredAt: String
+package struct CloudTrailFileName: Equatable, Sendable {
+    package var account: String
+    package var region: String
+    package var deliveredAt: String
 
-    public init?(path: String) {
+    package init?(path: String) {
         let name = InputDiscovery.lastComponent(path).map(String.init) ?? path
         let parts = name.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 5, parts[0].count == 12, parts[0].allSatisfy(\.isNumber) else { return nil }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The kinds of JSON value.
-public enum JSONKind: Sendable { case object, array, string, number, bool, null }
+package enum JSONKind: Sendable { case object, array, string, number, bool, null }
 
 /// One tape entry: a value, or an object key (which is followed by its value).
 ///
@@ -33,7 +33,7 @@ struct TapeNode {
 /// Why a tape: one pass builds a flat array of nodes with sibling links, so lookups walk only
 /// the members of the object asked about and strings are decoded only when asked for.
 /// Parsing is iterative (explicit stack), so hostile nesting costs `maxDepth` at most.
-public final class JSONTape {
+package final class JSONTape {
     let bytes: UnsafeMutablePointer<UInt8>
     let byteCount: Int
     private(set) var nodes: UnsafeMutablePointer<TapeNode>
@@ -41,7 +41,7 @@ public final class JSONTape {
     private var nodeCap: Int
 
     /// Parses `bytes` (copied). Throws `JSONTapeError` with the byte offset on malformed input.
-    public convenience init(parsing bytes: UnsafeRawBufferPointer, maxDepth: Int = 256) throws {
+    package convenience init(parsing bytes: UnsafeRawBufferPointer, maxDepth: Int = 256) throws {
         let n = bytes.count
         let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
         if let b = bytes.baseAddress, n > 0 { UnsafeMutableRawPointer(copy).copyMemory(from: b, byteCount: n) }
@@ -49,7 +49,7 @@ public final class JSONTape {
     }
 
     /// Parses `bytes`.
-    public convenience init(parsing bytes: [UInt8], maxDepth: Int = 256) throws {
+    package convenience init(parsing bytes: [UInt8], maxDepth: Int = 256) throws {
         let n = bytes.count
         let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
         bytes.withUnsafeBufferPointer { b in
@@ -74,7 +74,7 @@ public final class JSONTape {
     }
 
     /// The top-level value.
-    public var root: JSONValue { JSONValue(tape: self, index: 0) }
+    package var root: JSONValue { JSONValue(tape: self, index: 0) }
 
     // MARK: parsing
 
@@ -284,20 +284,20 @@ public final class JSONTape {
     }
 }
 
-public struct JSONTapeError: Error, Equatable, Sendable {
-    public var offset: Int
-    public var reason: String
-    public init(offset: Int, reason: String) { self.offset = offset; self.reason = reason }
+package struct JSONTapeError: Error, Equatable, Sendable {
+    package var offset: Int
+    package var reason: String
+    package init(offset: Int, reason: String) { self.offset = offset; self.reason = reason }
 }
 
 /// A view of one value in a `JSONTape`.
-public struct JSONValue {
+package struct JSONValue {
     let tape: JSONTape
     let index: Int
 
     @inline(__always) private var node: TapeNode { tape.node(index) }
 
-    public var kind: JSONKind {
+    package var kind: JSONKind {
         switch node.kind {
         case TapeNode.object: return .object
         case TapeNode.array: return .array
@@ -309,7 +309,7 @@ public struct JSONValue {
     }
 
     /// Member of an object by key (nil if not an object or absent). With duplicate keys, the last wins.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         let n = node
         guard n.kind == TapeNode.object, n.count > 0 else { return nil }
         var key = key
@@ -345,7 +345,7 @@ public struct JSONValue {
     }
 
     /// Element of an array by index (nil if not an array or out of range).
-    public subscript(index: Int) -> JSONValue? {
+    package subscript(index: Int) -> JSONValue? {
         let n = node
         guard n.kind == TapeNode.array, index >= 0, index < Int(n.count) else { return nil }
         var i = self.index + 1
@@ -354,27 +354,27 @@ public struct JSONValue {
     }
 
     /// Number of elements (array) or members (object); 0 otherwise.
-    public var count: Int {
+    package var count: Int {
         let n = node
         return n.kind == TapeNode.object || n.kind == TapeNode.array ? Int(n.count) : 0
     }
 
     /// The decoded string when `kind == .string`, else nil.
-    public var string: String? {
+    package var string: String? {
         let n = node
         guard n.kind == TapeNode.string || n.kind == TapeNode.key else { return nil }
         return tape.decodedString(n)
     }
 
     /// True when this is a string equal to `s` (compared without allocating where possible).
-    public func stringEquals(_ s: String) -> Bool {
+    package func stringEquals(_ s: String) -> Bool {
         let n = node
         guard n.kind == TapeNode.string || n.kind == TapeNode.key else { return false }
         var s = s
         return s.withUTF8 { tape.stringNode(n, equals: $0) }
     }
 
-    public var bool: Bool? {
+    package var bool: Bool? {
         switch node.kind {
         case TapeNode.trueValue: return true
         case TapeNode.falseValue: return false
@@ -383,7 +383,7 @@ public struct JSONValue {
     }
 
     /// The value when it is a number written as an integer (no fraction or exponent) that fits.
-    public var int64: Int64? {
+    package var int64: Int64? {
         let n = node
         guard n.kind == TapeNode.number else { return nil }
         let b = tape.slice(n)
@@ -405,16 +405,16 @@ public struct JSONValue {
     }
 
     /// The value of any number (integers beyond 2^53 lose precision; overflow gives ±infinity).
-    public var double: Double? {
+    package var double: Double? {
         let n = node
         guard n.kind == TapeNode.number else { return nil }
         return Double(String(decoding: tape.slice(n), as: UTF8.self))
     }
 
-    public var isNull: Bool { kind == .null }
+    package var isNull: Bool { kind == .null }
 
     /// Array elements in order (empty if not an array).
-    public var elements: [JSONValue] {
+    package var elements: [JSONValue] {
         let n = node
         guard n.kind == TapeNode.array else { return [] }
         var out: [JSONValue] = []
@@ -428,7 +428,7 @@ public struct JSONValue {
     }
 
     /// Object members in order (empty if not an object).
-    public var members: [(key: String, value: JSONValue)] {
+    package var members: [(key: String, value: JSONValue)] {
         let n = node
         guard n.kind == TapeNode.object else { return [] }
         var out: [(key: String, value: JSONValue)] = []
@@ -442,7 +442,7 @@ public struct JSONValue {
     }
 
     /// The value's JSON text exactly as in the source bytes.
-    public var rawText: String {
+    package var rawText: String {
         let n = node
         var s = Int(n.start), e = Int(n.end)
         if n.kind == TapeNode.string || n.kind == TapeNode.key { s -= 1; e += 1 }  // with the quotes

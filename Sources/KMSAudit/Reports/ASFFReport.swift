@@ -5,20 +5,20 @@ private typealias Member = ReportJSON.Member
 /// The findings in the AWS Security Finding Format: a JSON array that
 /// `aws securityhub batch-import-findings --findings file://FILE` accepts as it is (at most 100
 /// findings per call: split larger arrays). Mapping and limits: docs/REPORTS.md ("ASFF").
-public enum ASFFReport {
-    public static let schemaVersion = "2018-10-08"
+package enum ASFFReport {
+    package static let schemaVersion = "2018-10-08"
     /// ASFF field limits (characters): longer text is cut and ends in `…`.
-    public static let titleLimit = 256
-    public static let descriptionLimit = 1024
-    public static let remediationLimit = 512
+    package static let titleLimit = 256
+    package static let descriptionLimit = 1024
+    package static let remediationLimit = 512
     static let idLimit = 512
     static let productFieldValueLimit = 2048
 
-    public static func render(_ model: ReportModel) throws -> String {
+    package static func render(_ model: ReportModel) throws -> String {
         try document(model).serialized(indent: 2) + "\n"
     }
 
-    public static func document(_ model: ReportModel) throws -> ReportJSON {
+    package static func document(_ model: ReportModel) throws -> ReportJSON {
         .array(try model.findings.map { try finding($0, model: model) })
     }
 

@@ -6,19 +6,19 @@ import GRDB
 /// finding cites). Columns are fixed and documented in docs/REPORTS.md; new ones are only ever
 /// appended. RFC 4180: UTF-8 without BOM, CRLF after every row (the last one too), fields quoted
 /// when they hold a comma, quote, CR or LF. Every cell passes `SpreadsheetSafety` first.
-public enum CSVReport {
-    public static let findingsColumns = [
+package enum CSVReport {
+    package static let findingsColumns = [
         "rule_id", "severity", "category", "key_arn", "principal", "resource", "first_seen", "last_seen",
         "event_count", "fingerprint", "title", "remediation", "is_new", "suppressed", "suppression_reason",
     ]
 
-    public static let evidenceColumns = [
+    package static let evidenceColumns = [
         "fingerprint", "rule_id", "event_id", "event_time", "event_name", "principal", "source_ip",
         "user_agent", "error_code", "encryption_context",
     ]
 
     /// findings.csv as text.
-    public static func findings(_ model: ReportModel) throws -> String {
+    package static func findings(_ model: ReportModel) throws -> String {
         var out = Data()
         try writeFindings(model) { out.append($0) }
         return String(decoding: out, as: UTF8.self)
@@ -26,14 +26,14 @@ public enum CSVReport {
 
     /// evidence.csv as text. It reads the database because it lists every evidence event, not
     /// only the ones the model loaded for display (`ReportModel.eventLimit`).
-    public static func evidence(_ model: ReportModel, db: Database) throws -> String {
+    package static func evidence(_ model: ReportModel, db: Database) throws -> String {
         var out = Data()
         try writeEvidence(model, db: db) { out.append($0) }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Any table in the same dialect (the evidence pack's ledger of input files).
-    public static func table(columns: [String], rows: [[String]]) throws -> String {
+    package static func table(columns: [String], rows: [[String]]) throws -> String {
         var out = Data()
         try withoutActuallyEscaping({ (d: Data) in out.append(d) }) { sink in
             let table = try CSVTable(columns: columns, sink: sink)
@@ -44,12 +44,12 @@ public enum CSVReport {
     }
 
     /// Writes findings.csv to `url` (atomically: a reader never sees half a file).
-    public static func writeFindings(_ model: ReportModel, to url: URL) throws {
+    package static func writeFindings(_ model: ReportModel, to url: URL) throws {
         try writeAtomically(url) { sink in try writeFindings(model, sink) }
     }
 
     /// Writes evidence.csv to `url`, streaming the events from the database.
-    public static func writeEvidence(_ model: ReportModel, db: Database, to url: URL) throws {
+    package static func writeEvidence(_ model: ReportModel, db: Database, to url: URL) throws {
         try writeAtomically(url) { sink in try writeEvidence(model, db: db, sink) }
     }
 

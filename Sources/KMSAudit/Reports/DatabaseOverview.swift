@@ -8,60 +8,60 @@ import GRDB
 ///
 /// Read from the `database_overview` view (migration `v12-databases-view`, docs/SCHEMA.md) in one
 /// query for all rows; the findings are matched in memory against the model's own findings.
-public struct DatabaseOverview: Sendable, Equatable {
-    public var arn: String
-    public var identifier: String
+package struct DatabaseOverview: Sendable, Equatable {
+    package var arn: String
+    package var identifier: String
     /// `cluster` or `instance`.
-    public var kind: String
-    public var engine: String?
-    public var account: String?
-    public var region: String?
+    package var kind: String
+    package var engine: String?
+    package var account: String?
+    package var region: String?
     /// `yes`, `no`, or `unknown` (no record settles it).
-    public var encrypted: String
+    package var encrypted: String
     /// The key's ARN; nil when not encrypted or the reference did not resolve (see `keyRef`).
-    public var keyARN: String?
+    package var keyARN: String?
     /// The key as the records wrote it (`kmsKeyId`), e.g. an alias that never resolved.
-    public var keyRef: String?
-    public var keyAlias: String?
-    public var keyAccount: String?
+    package var keyRef: String?
+    package var keyAlias: String?
+    package var keyAccount: String?
     /// `own-account`, `other-account`, `aws-managed` or `unknown`; nil when not encrypted.
-    public var keyController: String?
-    public var backupRetentionPeriod: Int?
+    package var keyController: String?
+    package var backupRetentionPeriod: Int?
     /// ARNs of the cluster's member instances alive at the window end.
-    public var members: [String]
+    package var members: [String]
     /// Paths alive at the window end.
-    public var recoveryPaths: [RecoveryPath]
+    package var recoveryPaths: [RecoveryPath]
     /// True when some recovery path is under another key than the database's; nil when the
     /// database is not (known to be) encrypted, so there is no key to lose.
-    public var survivesKeyLoss: Bool?
+    package var survivesKeyLoss: Bool?
     /// The run's findings about it: by resource (itself or a member), and key-level findings
     /// (no resource) on its key.
-    public var findings: [FindingReference]
+    package var findings: [FindingReference]
 
-    public struct RecoveryPath: Sendable, Equatable {
+    package struct RecoveryPath: Sendable, Equatable {
         /// `automated-backups`, `snapshot`, `final-snapshot`, `aws-backup`, `copy` or `read-replica`.
-        public var kind: String
+        package var kind: String
         /// The snapshot's or replica's ARN (else identifier); the database's identifier for
         /// automated backups.
-        public var name: String
-        public var keyARN: String?
-        public var region: String?
-        public var account: String?
-        public var retentionDays: Int?
-        public var createdAt: String?
+        package var name: String
+        package var keyARN: String?
+        package var region: String?
+        package var account: String?
+        package var retentionDays: Int?
+        package var createdAt: String?
         /// Under another key than the database's: it survives the loss of that key.
-        public var independent: Bool
+        package var independent: Bool
     }
 
-    public struct FindingReference: Sendable, Equatable {
-        public var ruleID: String
-        public var category: String?
-        public var severity: Severity
-        public var fingerprint: String
+    package struct FindingReference: Sendable, Equatable {
+        package var ruleID: String
+        package var category: String?
+        package var severity: Severity
+        package var fingerprint: String
     }
 
     /// The answer to "if this key were gone tomorrow, what would we lose?" in one phrase.
-    public var keyLossVerdict: String {
+    package var keyLossVerdict: String {
         switch (encrypted, survivesKeyLoss) {
         case ("no", _): return "not encrypted: no key to lose"
         case (_, true?): return "survives: a recovery path is under another key"

@@ -2,21 +2,21 @@ import Foundation
 
 extension CSVReport {
     /// databases.csv: one row per database of the report's Databases section (docs/REPORTS.md).
-    public static let databasesColumns = [
+    package static let databasesColumns = [
         "account", "region", "arn", "identifier", "kind", "engine", "members", "encrypted", "key_arn", "key_alias",
         "key_controller", "backup_retention_period", "recovery_paths", "independent_paths", "survives_key_loss",
         "rule_ids", "fingerprints",
     ]
 
     /// databases.csv as text; only the header when the section was not computed.
-    public static func databases(_ model: ReportModel) throws -> String {
+    package static func databases(_ model: ReportModel) throws -> String {
         var out = Data()
         try writeDatabases(model) { out.append($0) }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Writes databases.csv to `url` (atomically).
-    public static func writeDatabases(_ model: ReportModel, to url: URL) throws {
+    package static func writeDatabases(_ model: ReportModel, to url: URL) throws {
         try Data(try databases(model).utf8).write(to: url, options: .atomic)
     }
 

@@ -4,18 +4,18 @@ import Foundation
 /// both need and the findings table does not store as columns: read from the ARNs the finding
 /// names, then from its evidence (`account`, `region`, as the LOG-00x rules write them), then
 /// from the ingest when it saw exactly one account or region.
-public struct FindingPlacement: Sendable, Equatable {
+package struct FindingPlacement: Sendable, Equatable {
     /// 12-digit AWS account id, or nil when nothing names one.
-    public var account: String?
-    public var region: String?
-    public var resources: [Resource]
+    package var account: String?
+    package var region: String?
+    package var resources: [Resource]
 
     /// One resource a finding concerns, typed by its ARN.
-    public struct Resource: Sendable, Equatable {
-        public enum Kind: String, Sendable {
+    package struct Resource: Sendable, Equatable {
+        package enum Kind: String, Sendable {
             case kmsKey, rdsCluster, rdsInstance, other
             /// The ASFF `Resources[].Type`.
-            public var asffType: String {
+            package var asffType: String {
                 switch self {
                 case .kmsKey: return "AwsKmsKey"
                 case .rdsCluster: return "AwsRdsDbCluster"
@@ -24,7 +24,7 @@ public struct FindingPlacement: Sendable, Equatable {
                 }
             }
             /// The OCSF `resources[].type` (CloudFormation's resource type names).
-            public var ocsfType: String {
+            package var ocsfType: String {
                 switch self {
                 case .kmsKey: return "AWS::KMS::Key"
                 case .rdsCluster: return "AWS::RDS::DBCluster"
@@ -33,13 +33,13 @@ public struct FindingPlacement: Sendable, Equatable {
                 }
             }
         }
-        public var kind: Kind
-        public var id: String
-        public var region: String?
-        public var account: String?
+        package var kind: Kind
+        package var id: String
+        package var region: String?
+        package var account: String?
     }
 
-    public init(_ finding: ReportModel.Finding, ingest: ReportModel.Ingest? = nil) {
+    package init(_ finding: ReportModel.Finding, ingest: ReportModel.Ingest? = nil) {
         var resources: [Resource] = []
         if let key = finding.keyARN { resources.append(Self.resource(key)) }
         if let resource = finding.resource, resource != finding.keyARN { resources.append(Self.resource(resource)) }
@@ -78,7 +78,7 @@ extension ARNParts {
 }
 
 /// How the findings formats for security tools classify a rule (OCSF class, ASFF types).
-public enum FindingKind: String, Sendable {
+package enum FindingKind: String, Sendable {
     /// Something happened that should not have (OCSF Detection Finding, class 2004).
     case detection
     /// A configuration or the evidence falls short of a control (OCSF Compliance Finding, 2003).
@@ -87,7 +87,7 @@ public enum FindingKind: String, Sendable {
     /// KMS-001, KMS-002 and KMS-004 report activity; KMS-003, KMS-005..008 and LOG-* report a
     /// state that fails a control. A rule id outside those (a user's rule) is a detection: it
     /// is a query over events, and a Compliance Finding needs standards it may not name.
-    public init(ruleID: String) {
+    package init(ruleID: String) {
         if ruleID.hasPrefix("LOG-") {
             self = .compliance
             return

@@ -9,8 +9,8 @@ import Mustache
 /// the templates never use `{{{x}}}` or `{{&x}}` (a test checks), so log text cannot become markup.
 /// View structs hold no optionals: Mustache looks a nil value up in the enclosing contexts, which
 /// would show, say, the finding's principal in an event row that has none.
-public enum HTMLReport {
-    public static func render(_ model: ReportModel) throws -> String {
+package enum HTMLReport {
+    package static func render(_ model: ReportModel) throws -> String {
         let library = try templates()
         guard let html = library.render(reflectedOnce(HTMLView(model)), withTemplate: "report") else {
             throw HTMLReportError.missingTemplate("report")
@@ -77,11 +77,11 @@ public enum HTMLReport {
     }
 }
 
-public enum HTMLReportError: Error, CustomStringConvertible {
+package enum HTMLReportError: Error, CustomStringConvertible {
     case missingTemplate(String)
     case badTemplate(String, String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingTemplate(let n): return "report template \(n) is missing"
         case .badTemplate(let n, let e): return "report template \(n) does not parse: \(e)"

@@ -6,16 +6,16 @@ private typealias Member = ReportJSON.Member
 /// gates, diffing two runs). Schema in docs/REPORT-JSON.md: every documented field is always
 /// present (null when unknown), objects keep their documented key order, and fields are only
 /// ever added. Values are exactly as stored: JSON needs no spreadsheet neutralising.
-public enum JSONReport {
+package enum JSONReport {
     /// Identifies the schema; bumped only for an incompatible change.
-    public static let format = "kmsaudit-report/1"
+    package static let format = "kmsaudit-report/1"
 
-    public static func render(_ model: ReportModel) throws -> String {
+    package static func render(_ model: ReportModel) throws -> String {
         document(model).serialized(indent: 2) + "\n"
     }
 
     /// The report as a JSON tree (the renderer's whole job; `render` only serialises it).
-    public static func document(_ model: ReportModel) -> ReportJSON {
+    package static func document(_ model: ReportModel) -> ReportJSON {
         let run = model.run
         return .object([
             Member("format", .string(format)),

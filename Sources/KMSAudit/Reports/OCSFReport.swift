@@ -9,17 +9,17 @@ private typealias Member = ReportJSON.Member
 /// Finding (class 2004) or a Compliance Finding (class 2003) per finding, by `FindingKind`.
 /// The mapping is documented in docs/REPORTS.md ("OCSF"); every field the schema of that
 /// version does not have goes under `unmapped`, because the schema forbids extra members.
-public enum OCSFReport {
+package enum OCSFReport {
     /// The OCSF schema version the events follow (`metadata.version`).
-    public static let schemaVersion = "1.3.0"
+    package static let schemaVersion = "1.3.0"
     /// OCSF strings are at most 65,535 characters; longer log text is cut (and says so).
     static let maxString = 65_535
 
-    public static func render(_ model: ReportModel) throws -> String {
+    package static func render(_ model: ReportModel) throws -> String {
         document(model).serialized(indent: 2) + "\n"
     }
 
-    public static func document(_ model: ReportModel) -> ReportJSON {
+    package static func document(_ model: ReportModel) -> ReportJSON {
         .array(model.findings.map { finding($0, model: model) })
     }
 

@@ -7,7 +7,7 @@ import GRDB
 /// lists). Foundation's JSON parsers return unordered dictionaries, so evidence is read through
 /// SQLite's `json_tree` (which keeps document order) and written back by `serialized()` (which
 /// keeps it too); the JSON report's own objects then come out in their documented order.
-public indirect enum ReportJSON: Sendable, Equatable {
+package indirect enum ReportJSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -17,24 +17,24 @@ public indirect enum ReportJSON: Sendable, Equatable {
     case object([Member])
 
     /// `nil` becomes `null`: the JSON report writes every documented field, present or not.
-    public static func from(_ value: String?) -> ReportJSON { value.map(ReportJSON.string) ?? .null }
-    public static func from(_ value: Int64?) -> ReportJSON { value.map(ReportJSON.int) ?? .null }
-    public static func from(_ values: [String]?) -> ReportJSON {
+    package static func from(_ value: String?) -> ReportJSON { value.map(ReportJSON.string) ?? .null }
+    package static func from(_ value: Int64?) -> ReportJSON { value.map(ReportJSON.int) ?? .null }
+    package static func from(_ values: [String]?) -> ReportJSON {
         values.map { .array($0.map(ReportJSON.string)) } ?? .null
     }
 
     /// The member named `key` of an object.
-    public subscript(key: String) -> ReportJSON? {
+    package subscript(key: String) -> ReportJSON? {
         if case .object(let members) = self { return members.first { $0.key == key }?.value }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    public var isScalar: Bool {
+    package var isScalar: Bool {
         switch self {
         case .array, .object: return false
         default: return true
@@ -44,10 +44,10 @@ public indirect enum ReportJSON: Sendable, Equatable {
 
 extension ReportJSON {
     /// One key and value of a JSON object (a tuple cannot be `Equatable`).
-    public struct Member: Sendable, Equatable {
-        public var key: String
-        public var value: ReportJSON
-        public init(_ key: String, _ value: ReportJSON) {
+    package struct Member: Sendable, Equatable {
+        package var key: String
+        package var value: ReportJSON
+        package init(_ key: String, _ value: ReportJSON) {
             self.key = key
             self.value = value
         }
@@ -120,7 +120,7 @@ extension ReportJSON {
 
 extension ReportJSON {
     /// JSON text. `indent` spaces per level (pretty, one member per line), or compact when nil.
-    public func serialized(indent: Int? = 2) -> String {
+    package func serialized(indent: Int? = 2) -> String {
         var out = ""
         write(to: &out, indent: indent, level: 0)
         return out

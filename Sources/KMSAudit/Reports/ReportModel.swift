@@ -7,199 +7,199 @@ import GRDB
 /// what a run found. All reading of the database for reports happens here, including the tables
 /// other stages build (`keys`, integrity results, coverage gaps): each is read only when it
 /// exists, so a report of a database without them degrades to "not checked" instead of failing.
-public struct ReportModel: Sendable {
+package struct ReportModel: Sendable {
     /// When the report was made (UTC, canonical) and by which kmsaudit.
-    public var generatedAt: String
-    public var generatorVersion: String
-    public var run: Run
+    package var generatedAt: String
+    package var generatorVersion: String
+    package var run: Run
     /// The run before this one (by id), which `is_new` and "resolved" compare against.
-    public var previousRunID: Int64?
-    public var ingest: Ingest
+    package var previousRunID: Int64?
+    package var ingest: Ingest
     /// Keys whose key policy is unknown (docs/rules/KMS-002.md: KMS-002 says nothing about them).
     /// nil when the `keys` table is absent: not computed, which is not the same as "none".
-    public var policyUnknownKeys: [String]?
+    package var policyUnknownKeys: [String]?
     /// nil until an integrity check (`kmsaudit verify`, or `check`) has run: not checked.
-    public var integrity: Integrity?
+    package var integrity: Integrity?
     /// Coverage gaps found by that integrity check; nil when it has not run.
-    public var coverageGaps: [CoverageGap]?
+    package var coverageGaps: [CoverageGap]?
     /// Findings of the run, ordered by rule, severity (highest first), key, principal, resource.
-    public var findings: [Finding]
+    package var findings: [Finding]
     /// Findings of the previous run whose fingerprint is absent from this one.
-    public var resolvedSincePrevious: [ResolvedFinding]
+    package var resolvedSincePrevious: [ResolvedFinding]
     /// At most this many evidence events are loaded per finding (nil: all of them).
-    public var eventLimit: Int?
+    package var eventLimit: Int?
     /// Problems reading optional tables, said in the report rather than hidden.
-    public var notes: [String]
+    package var notes: [String]
     /// The Databases section (DatabaseOverview.swift); nil when not computed (no state yet).
-    public var databases: [DatabaseOverview]? = nil
+    package var databases: [DatabaseOverview]? = nil
 
-    public var activeFindings: [Finding] { findings.filter { !$0.suppressed } }
-    public var suppressedFindings: [Finding] { findings.filter { $0.suppressed } }
+    package var activeFindings: [Finding] { findings.filter { !$0.suppressed } }
+    package var suppressedFindings: [Finding] { findings.filter { $0.suppressed } }
 }
 
 /// How reports order and name severities (the enum itself is the rules' `Severity`).
 extension Severity {
     /// Highest first: the order of report sections, tables and charts.
-    public static let reportOrder: [Severity] = [.critical, .high, .medium, .low, .info]
+    package static let reportOrder: [Severity] = [.critical, .high, .medium, .low, .info]
     /// 0 for critical … 4 for info (the HTML's `data-severity-rank`, for sorting).
-    public var reportRank: Int { Severity.reportOrder.firstIndex(of: self)! }
-    public var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+    package var reportRank: Int { Severity.reportOrder.firstIndex(of: self)! }
+    package var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
 }
 
 extension ReportModel {
-    public struct Run: Sendable {
-        public var id: Int64
-        public var startedAt: String
-        public var finishedAt: String?
-        public var toolVersion: String
-        public var windowStart: String?
-        public var windowEnd: String?
-        public var configPath: String?
-        public var configSHA256: String?
+    package struct Run: Sendable {
+        package var id: Int64
+        package var startedAt: String
+        package var finishedAt: String?
+        package var toolVersion: String
+        package var windowStart: String?
+        package var windowEnd: String?
+        package var configPath: String?
+        package var configSHA256: String?
         /// Rules the run evaluated (ids, with titles when the run recorded them).
-        public var rules: [Rule]
-        public var failOn: String?
-        public var status: String
-        public var findingsCount: Int
+        package var rules: [Rule]
+        package var failOn: String?
+        package var status: String
+        package var findingsCount: Int
     }
 
-    public struct Rule: Sendable, Equatable {
-        public var id: String
-        public var title: String?
+    package struct Rule: Sendable, Equatable {
+        package var id: String
+        package var title: String?
     }
 
     /// What was ingested: the whole database, since every ingested event feeds the derived state.
-    public struct Ingest: Sendable {
-        public var filesTotal: Int
-        public var filesOK: Int
-        public var filesFailed: Int
-        public var filesSkipped: Int
-        public var events: Int
-        public var firstEventTime: String?
-        public var lastEventTime: String?
+    package struct Ingest: Sendable {
+        package var filesTotal: Int
+        package var filesOK: Int
+        package var filesFailed: Int
+        package var filesSkipped: Int
+        package var events: Int
+        package var firstEventTime: String?
+        package var lastEventTime: String?
         /// Events per receiving account and region.
-        public var accountRegions: [AccountRegion]
-        public var failedFiles: [FailedFile]
-        public var duplicates: Int
-        public var clashes: Int
-        public var lastIngestAt: String?
+        package var accountRegions: [AccountRegion]
+        package var failedFiles: [FailedFile]
+        package var duplicates: Int
+        package var clashes: Int
+        package var lastIngestAt: String?
 
-        public var accounts: [String] { Array(Set(accountRegions.compactMap(\.account))).sorted() }
-        public var regions: [String] { Array(Set(accountRegions.compactMap(\.region))).sorted() }
+        package var accounts: [String] { Array(Set(accountRegions.compactMap(\.account))).sorted() }
+        package var regions: [String] { Array(Set(accountRegions.compactMap(\.region))).sorted() }
     }
 
-    public struct AccountRegion: Sendable, Equatable {
-        public var account: String?
-        public var region: String?
-        public var events: Int
+    package struct AccountRegion: Sendable, Equatable {
+        package var account: String?
+        package var region: String?
+        package var events: Int
     }
 
-    public struct FailedFile: Sendable, Equatable {
-        public var path: String
-        public var errorKind: String?
-        public var error: String?
+    package struct FailedFile: Sendable, Equatable {
+        package var path: String
+        package var errorKind: String?
+        package var error: String?
     }
 
     /// Evidence integrity (CloudTrail digests), from the latest finished integrity check: how
     /// many log files and digests were verified, could not be verified (no digest covers them,
     /// the newest digest of a chain), or failed (tampered, missing, unlisted, chain broken,
     /// bad signature).
-    public struct Integrity: Sendable {
-        public var checkedAt: String
+    package struct Integrity: Sendable {
+        package var checkedAt: String
         /// Digest signatures were checked against public keys (`verify --public-keys`).
-        public var signaturesChecked: Bool
-        public var logFiles: Int
-        public var digests: Int
-        public var verified: Int
-        public var notVerifiable: Int
-        public var failed: Int
+        package var signaturesChecked: Bool
+        package var logFiles: Int
+        package var digests: Int
+        package var verified: Int
+        package var notVerifiable: Int
+        package var failed: Int
         /// What failed: the file (path, else S3 key), the kind of failure, the checker's message.
-        public var failures: [FailedFile]
+        package var failures: [FailedFile]
     }
 
     /// Hours with neither a log file nor a digest for an account and region (`coverage-gap`), or
     /// a region or trail that stopped delivering before the window end (`stopped-delivering`).
-    public struct CoverageGap: Sendable, Equatable {
-        public var kind: String
-        public var account: String?
-        public var region: String?
-        public var start: String?
-        public var end: String?
-        public var hours: Int?
-        public var message: String?
+    package struct CoverageGap: Sendable, Equatable {
+        package var kind: String
+        package var account: String?
+        package var region: String?
+        package var start: String?
+        package var end: String?
+        package var hours: Int?
+        package var message: String?
     }
 
-    public struct ResolvedFinding: Sendable {
-        public var ruleID: String
-        public var severity: Severity
-        public var title: String
-        public var keyARN: String?
-        public var principal: String?
-        public var resource: String?
-        public var fingerprint: String
+    package struct ResolvedFinding: Sendable {
+        package var ruleID: String
+        package var severity: Severity
+        package var title: String
+        package var keyARN: String?
+        package var principal: String?
+        package var resource: String?
+        package var fingerprint: String
     }
 
     /// One finding as the rules engine stored it (see docs/SCHEMA.md `findings`).
-    public struct Finding: Sendable {
-        public var id: Int64
-        public var ruleID: String
-        public var severity: Severity
-        public var category: String?
-        public var title: String
-        public var keyARN: String?
-        public var principal: String?
-        public var resource: String?
-        public var firstSeen: String?
-        public var lastSeen: String?
-        public var eventCount: Int
-        public var fingerprint: String
-        public var isNew: Bool
-        public var explanation: String
-        public var remediation: String
-        public var controls: [String]
+    package struct Finding: Sendable {
+        package var id: Int64
+        package var ruleID: String
+        package var severity: Severity
+        package var category: String?
+        package var title: String
+        package var keyARN: String?
+        package var principal: String?
+        package var resource: String?
+        package var firstSeen: String?
+        package var lastSeen: String?
+        package var eventCount: Int
+        package var fingerprint: String
+        package var isNew: Bool
+        package var explanation: String
+        package var remediation: String
+        package var controls: [String]
         /// The rule's structured evidence (an object in the rules' key order).
-        public var evidence: ReportJSON
+        package var evidence: ReportJSON
         /// Suppressed by the config and the suppression has not expired.
-        public var suppressed: Bool
-        public var suppressionReason: String?
-        public var suppressionExpires: String?
+        package var suppressed: Bool
+        package var suppressionReason: String?
+        package var suppressionExpires: String?
         /// A suppression matched but its `expires` date has passed: it no longer applies.
-        public var suppressionExpired: Bool
+        package var suppressionExpired: Bool
         /// Evidence events (at most `ReportModel.eventLimit`), oldest first.
-        public var events: [EvidenceEvent]
+        package var events: [EvidenceEvent]
         /// How many evidence events the finding lists in `finding_events`.
-        public var eventTotal: Int
+        package var eventTotal: Int
     }
 
     /// One event a finding cites, from `finding_events` joined to `events`.
-    public struct EvidenceEvent: Sendable, Equatable {
-        public var eventID: String
+    package struct EvidenceEvent: Sendable, Equatable {
+        package var eventID: String
         /// False when the id is not (or no longer) in `events`: only the id is known.
-        public var stored: Bool
-        public var eventTime: String?
-        public var eventSource: String?
-        public var eventName: String?
-        public var region: String?
-        public var principal: String?
-        public var sessionName: String?
-        public var sourceIP: String?
-        public var userAgent: String?
-        public var errorCode: String?
-        public var errorMessage: String?
+        package var stored: Bool
+        package var eventTime: String?
+        package var eventSource: String?
+        package var eventName: String?
+        package var region: String?
+        package var principal: String?
+        package var sessionName: String?
+        package var sourceIP: String?
+        package var userAgent: String?
+        package var errorCode: String?
+        package var errorMessage: String?
         /// `requestParameters.encryptionContext` as compact JSON text.
-        public var encryptionContext: String?
+        package var encryptionContext: String?
     }
 }
 
 /// Why a report cannot be made.
-public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
+package enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The database has no `kmsaudit check` run yet.
     case noRun
     case runNotFound(Int64)
     /// ASFF needs an AWS account and region, and neither the finding nor the ingest names one.
     case noAccount(fingerprint: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noRun: return "the database has no check run yet: run `kmsaudit check` (or `kmsaudit audit`) first"
         case .runNotFound(let id): return "no check run with id \(id) in the database (see `SELECT id, started_at FROM runs`)"
@@ -220,7 +220,7 @@ extension ReportModel {
 
     /// The key permissions the Neptune guide says a principal needs on a database key
     /// (seed: "Key permissions needed when enabling encryption"): remediation names them.
-    public static let neptuneKeyPermissions = [
+    package static let neptuneKeyPermissions = [
         "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptTo",
         "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant", "kms:ReEncryptFrom", "kms:DescribeKey",
     ]
@@ -230,11 +230,11 @@ extension ReportModel {
 
 extension ReportModel {
     /// Events loaded per finding by default; evidence.csv always lists them all.
-    public static let defaultEventLimit = 100
+    package static let defaultEventLimit = 100
 
     /// Loads run `runID`, or the latest run when nil.
     /// - Throws: `ReportError.noRun` / `.runNotFound`, or a database error.
-    public static func load(db: Database, runID: Int64?, eventLimit: Int? = defaultEventLimit) throws -> ReportModel {
+    package static func load(db: Database, runID: Int64?, eventLimit: Int? = defaultEventLimit) throws -> ReportModel {
         guard try relationExists(db, "runs") else { throw ReportError.noRun }
         let runRow: Row?
         if let runID {
@@ -267,19 +267,19 @@ extension ReportModel {
     }
 
     /// Convenience for callers holding an `AuditDatabase`.
-    public static func load(from database: AuditDatabase, runID: Int64?, eventLimit: Int? = defaultEventLimit) throws -> ReportModel {
+    package static func load(from database: AuditDatabase, runID: Int64?, eventLimit: Int? = defaultEventLimit) throws -> ReportModel {
         try database.queue.read { db in try load(db: db, runID: runID, eventLimit: eventLimit) }
     }
 
     /// The title of a rule: as the run recorded it, else the docs/rules/ name, else a finding's title.
-    public func ruleTitle(_ ruleID: String) -> String {
+    package func ruleTitle(_ ruleID: String) -> String {
         if let t = run.rules.first(where: { $0.id == ruleID })?.title, !t.isEmpty { return t }
         if let t = ReportModel.knownRuleTitles[ruleID] { return t }
         return findings.first { $0.ruleID == ruleID }?.title ?? ruleID
     }
 
     /// Rule ids with findings, plus the rules the run evaluated, in id order.
-    public var ruleIDs: [String] {
+    package var ruleIDs: [String] {
         Array(Set(findings.map(\.ruleID)).union(run.rules.map(\.id))).sorted()
     }
 

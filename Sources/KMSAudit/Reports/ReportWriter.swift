@@ -2,11 +2,11 @@ import Foundation
 import GRDB
 
 /// The report formats `report --format`, `audit` and the evidence pack write.
-public enum ReportFormat: String, CaseIterable, Sendable {
+package enum ReportFormat: String, CaseIterable, Sendable {
     case html, csv, json, ocsf, asff
 
     /// The file extension of the format's main file (`ocsf.json`: both are JSON).
-    public var fileExtension: String {
+    package var fileExtension: String {
         switch self {
         case .html: return "html"
         case .csv: return "csv"
@@ -19,10 +19,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
 /// The one place reports are rendered and written: `kmsaudit report`, `kmsaudit audit` and
 /// the evidence pack all come through here, so a format is added once.
-public enum ReportWriter {
+package enum ReportWriter {
     /// One rendered file of a format: its role decides the file name each caller gives it.
-    public struct Part: Sendable {
-        public enum Role: Sendable {
+    package struct Part: Sendable {
+        package enum Role: Sendable {
             /// The format's file (findings.csv for csv).
             case main
             /// evidence.csv, the second file of the csv format.
@@ -30,13 +30,13 @@ public enum ReportWriter {
             /// databases.csv, the third file of the csv format (the Databases section).
             case databases
         }
-        public var role: Role
-        public var data: Data
+        package var role: Role
+        package var data: Data
     }
 
     /// Renders `format` from the loaded model. `db` is read for evidence.csv, which lists every
     /// evidence event rather than the model's capped selection.
-    public static func render(_ format: ReportFormat, _ model: ReportModel, db: Database) throws -> [Part] {
+    package static func render(_ format: ReportFormat, _ model: ReportModel, db: Database) throws -> [Part] {
         switch format {
         case .html: return [Part(role: .main, data: Data(try HTMLReport.render(model).utf8))]
         case .json: return [Part(role: .main, data: Data(try JSONReport.render(model).utf8))]
@@ -51,7 +51,7 @@ public enum ReportWriter {
 
     /// Writes `data` to `url` through a temporary file renamed into place, so a reader (a cron
     /// job's `latest.html`, a SIEM polling a folder) never sees half a report.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
+    package static func writeAtomically(_ data: Data, to url: URL) throws {
         do {
             try data.write(to: url, options: .atomic)
         } catch {
@@ -61,8 +61,8 @@ public enum ReportWriter {
 }
 
 /// A report file that could not be written.
-public struct ReportWriteError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var reason: String
-    public var description: String { "\(path): cannot write the report: \(reason)" }
+package struct ReportWriteError: Error, CustomStringConvertible, Sendable {
+    package var path: String
+    package var reason: String
+    package var description: String { "\(path): cannot write the report: \(reason)" }
 }

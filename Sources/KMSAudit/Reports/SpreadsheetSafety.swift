@@ -7,7 +7,7 @@
 /// formulas, so every cell passes through here before it is written: a dangerous cell gets a
 /// leading `'`, which spreadsheets show as text and do not evaluate. The rest of the text is
 /// unchanged, so a program reading the CSV strips exactly one leading `'` from such cells.
-public enum SpreadsheetSafety {
+package enum SpreadsheetSafety {
     /// Characters that make a spreadsheet treat a cell as a formula when they come first.
     /// The full-width forms are included because some spreadsheet locales fold them.
     static let formulaStarts: Set<Unicode.Scalar> = [
@@ -16,13 +16,13 @@ public enum SpreadsheetSafety {
     ]
 
     /// The cell as it should be written: prefixed with `'` when it could run as a formula.
-    public static func neutralised(_ cell: String) -> String {
+    package static func neutralised(_ cell: String) -> String {
         guard let first = cell.unicodeScalars.first, formulaStarts.contains(first) else { return cell }
         return "'" + cell
     }
 
     /// Whether `cell` would be taken for a formula.
-    public static func isDangerous(_ cell: String) -> Bool {
+    package static func isDangerous(_ cell: String) -> Bool {
         guard let first = cell.unicodeScalars.first else { return false }
         return formulaStarts.contains(first)
     }

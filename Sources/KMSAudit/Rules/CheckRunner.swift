@@ -3,49 +3,49 @@ import GRDB
 import GRDBSQLite
 
 /// What `kmsaudit check` was asked to do.
-public struct CheckOptions: Sendable {
-    public var config = AuditConfig()
-    public var userRuleDirectories: [String] = []
+package struct CheckOptions: Sendable {
+    package var config = AuditConfig()
+    package var userRuleDirectories: [String] = []
     /// Override the config's window.
-    public var since: String?
-    public var until: String?
-    public var failOn: Severity = .high
-    public var now = Date()
+    package var since: String?
+    package var until: String?
+    package var failOn: Severity = .high
+    package var now = Date()
     /// CloudTrail public keys and digest signatures for the integrity rules (optional).
-    public var publicKeysPath: String?
-    public var signaturesPath: String?
+    package var publicKeysPath: String?
+    package var signaturesPath: String?
 
-    public init() {}
+    package init() {}
 }
 
 /// What one check found, printed one line per severity (or as JSON).
-public struct CheckSummary: Codable, Sendable {
-    public var runID: Int64 = 0
-    public var windowStart: String?
-    public var windowEnd: String?
-    public var rules = 0
-    public var findings = 0
+package struct CheckSummary: Codable, Sendable {
+    package var runID: Int64 = 0
+    package var windowStart: String?
+    package var windowEnd: String?
+    package var rules = 0
+    package var findings = 0
     /// Unsuppressed findings per severity.
-    public var bySeverity: [String: Int] = [:]
-    public var new = 0
-    public var suppressed = 0
-    public var expiredSuppressions = 0
+    package var bySeverity: [String: Int] = [:]
+    package var new = 0
+    package var suppressed = 0
+    package var expiredSuppressions = 0
     /// Unsuppressed findings at or above `--fail-on`.
-    public var failing = 0
-    public var failOn: String = Severity.high.rawValue
-    public var seconds = 0.0
+    package var failing = 0
+    package var failOn: String = Severity.high.rawValue
+    package var seconds = 0.0
     /// Seconds each preparation and rule took, in order (`--json` shows them).
-    public var timings: [Timing] = []
+    package var timings: [Timing] = []
 
-    public struct Timing: Codable, Sendable {
-        public var step: String
-        public var seconds: Double
+    package struct Timing: Codable, Sendable {
+        package var step: String
+        package var seconds: Double
     }
 
     /// 0 nothing at or above --fail-on, 1 some.
-    public var exitStatus: Int32 { failing > 0 ? 1 : 0 }
+    package var exitStatus: Int32 { failing > 0 ? 1 : 0 }
 
-    public var lines: [String] {
+    package var lines: [String] {
         var out = Severity.allCases.reversed().filter { $0 != .info || (bySeverity["info"] ?? 0) > 0 }.map {
             "\($0.rawValue): \(bySeverity[$0.rawValue] ?? 0)"
         }
@@ -58,27 +58,27 @@ public struct CheckSummary: Codable, Sendable {
 
 /// Work a check does before the rules run: derive state, evaluate policies, verify evidence.
 /// Each fills tables the rule queries read (the engine's answer to what SQL cannot do).
-public protocol RulePreparation: Sendable {
+package protocol RulePreparation: Sendable {
     var name: String { get }
     func prepare(_ db: Database, _ context: CheckContext) throws
 }
 
 /// What preparations and rules know about the check being run.
-public struct CheckContext {
-    public var options: CheckOptions
-    public var windowStart: String
-    public var windowEnd: String
+package struct CheckContext {
+    package var options: CheckOptions
+    package var windowStart: String
+    package var windowEnd: String
 }
 
 /// Runs every rule over the database and records a `runs` row and its `findings`.
-public enum CheckRunner {
+package enum CheckRunner {
     /// Work done before the rules, in order: state first (everything reads it), then the policy
     /// evaluations KMS-002, KMS-006 and KMS-004 need, then the evidence checks LOG-00x read.
     static let preparations: [RulePreparation] = [
         StatePreparation(), KeyUseEvaluation(), KeyPolicyJudgements(), RevocationAnalysis(), IntegrityPreparation(),
     ]
 
-    public static func run(_ database: AuditDatabase, _ options: CheckOptions) throws -> CheckSummary {
+    package static func run(_ database: AuditDatabase, _ options: CheckOptions) throws -> CheckSummary {
         let started = Date()
         let rules = try RuleCatalog.load(userDirectories: options.userRuleDirectories)
         var summary = CheckSummary()

@@ -2,7 +2,7 @@ import Foundation
 
 /// The rules a check runs: the built-in ones, embedded in the binary so that a copied binary
 /// stands alone, plus any `*.sql` in the user's `--rules` folders.
-public enum RuleCatalog {
+package enum RuleCatalog {
     /// Embedded rule files, by name. `.embedInCode` generates one constant per file and no list,
     /// so a new built-in rule is added here too (a test checks the folder and this list agree).
     static let builtinFiles: [(name: String, bytes: [UInt8])] = [
@@ -21,13 +21,13 @@ public enum RuleCatalog {
         ("LOG-005.sql", PackageResources.LOG_005_sql),
     ]
 
-    public static func builtin() throws -> [RuleDefinition] {
+    package static func builtin() throws -> [RuleDefinition] {
         try builtinFiles.map { try RuleDefinition.parse(String(decoding: $0.bytes, as: UTF8.self), origin: "builtin:\($0.name)") }
     }
 
     /// Built-in rules plus every `*.sql` file in `directories`, sorted by id. Duplicate ids are
     /// an error: ids are what suppressions and reports key on.
-    public static func load(userDirectories: [String]) throws -> [RuleDefinition] {
+    package static func load(userDirectories: [String]) throws -> [RuleDefinition] {
         var rules = try builtin()
         for directory in userDirectories {
             let url = URL(fileURLWithPath: directory)

@@ -1,22 +1,22 @@
 /// One rule: a SQL query with a metadata header (docs/rules/README.md, "Writing a rule"). Built-in rules are embedded
 /// in the binary; users add their own with `--rules DIR`.
-public struct RuleDefinition: Sendable, Equatable {
-    public var id: String
-    public var title: String
+package struct RuleDefinition: Sendable, Equatable {
+    package var id: String
+    package var title: String
     /// A sentence: the query decides each finding's severity.
-    public var severity: String
-    public var controls: [String]
-    public var explanation: String
-    public var remediation: String
-    public var sql: String
+    package var severity: String
+    package var controls: [String]
+    package var explanation: String
+    package var remediation: String
+    package var sql: String
     /// `builtin` or the file's path.
-    public var origin: String
+    package var origin: String
     /// The whole file as read (header and query): what `check` records for the evidence pack.
-    public var text: String = ""
+    package var text: String = ""
 
     /// Parses the `-- key: value` header (values continue on comment lines indented by two or
     /// more spaces) and keeps the rest as the query.
-    public static func parse(_ text: String, origin: String) throws -> RuleDefinition {
+    package static func parse(_ text: String, origin: String) throws -> RuleDefinition {
         var fields: [String: String] = [:]
         var lastKey: String?
         var sqlLines: [Substring] = []
@@ -62,9 +62,9 @@ public struct RuleDefinition: Sendable, Equatable {
 }
 
 /// A rule file that cannot be used: which file, which line, what is wrong.
-public struct RuleFileError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int
-    public var reason: String
-    public var description: String { "\(file):\(line): \(reason)" }
+package struct RuleFileError: Error, Equatable, CustomStringConvertible, Sendable {
+    package var file: String
+    package var line: Int
+    package var reason: String
+    package var description: String { "\(file):\(line): \(reason)" }
 }

@@ -1,7 +1,7 @@
 /// Finding severities, ordered: `--fail-on high` fails on high and critical.
-public enum Severity: String, CaseIterable, Comparable, Codable, Sendable {
+package enum Severity: String, CaseIterable, Comparable, Codable, Sendable {
     case info, low, medium, high, critical
 
     var rank: Int { Self.allCases.firstIndex(of: self)! }
-    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+    package static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }

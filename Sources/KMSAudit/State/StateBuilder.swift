@@ -2,46 +2,46 @@ import Foundation
 import GRDB
 
 /// What the state builder needs from the caller.
-public struct StateOptions {
+package struct StateOptions {
     /// Keys the config names as database keys: key ARNs, key ids, alias names or alias ARNs.
-    public var extraDatabaseKeys: [String]
+    package var extraDatabaseKeys: [String]
     /// Whether a key policy (JSON text) has a `kms:ViaService` condition naming
     /// `rds.*.amazonaws.com`. Supplied by the policy evaluator; called once per distinct policy.
-    public var policyNamesRDSViaService: (String) -> Bool
+    package var policyNamesRDSViaService: (String) -> Bool
 
-    public init(extraDatabaseKeys: [String] = [], policyNamesRDSViaService: @escaping (String) -> Bool) {
+    package init(extraDatabaseKeys: [String] = [], policyNamesRDSViaService: @escaping (String) -> Bool) {
         self.extraDatabaseKeys = extraDatabaseKeys
         self.policyNamesRDSViaService = policyNamesRDSViaService
     }
 }
 
 /// Row counts of one rebuild (also stored as JSON in `state_builds.summary`).
-public struct StateSummary: Codable, Sendable, Equatable {
-    public var buildID: Int64 = 0
-    public var aliasSegments = 0
-    public var eventsResolvedByAlias = 0
-    public var eventsUnresolved = 0
-    public var keys = 0
-    public var databaseKeys = 0
-    public var keyPolicies = 0
-    public var grants = 0
-    public var keyStateChanges = 0
-    public var dbResources = 0
-    public var dbResourceChanges = 0
-    public var snapshots = 0
-    public var seconds = 0.0
+package struct StateSummary: Codable, Sendable, Equatable {
+    package var buildID: Int64 = 0
+    package var aliasSegments = 0
+    package var eventsResolvedByAlias = 0
+    package var eventsUnresolved = 0
+    package var keys = 0
+    package var databaseKeys = 0
+    package var keyPolicies = 0
+    package var grants = 0
+    package var keyStateChanges = 0
+    package var dbResources = 0
+    package var dbResourceChanges = 0
+    package var snapshots = 0
+    package var seconds = 0.0
 
-    public init() {}
+    package init() {}
 }
 
 /// Rebuilds the derived-state tables (docs/SCHEMA.md "Derived state") from every stored event,
 /// policy file and inventory document: aliases over time, the key each KMS event acts on, keys,
 /// key policy versions, grants, key state changes, DB resources and snapshots.
-public enum StateBuilder {
+package enum StateBuilder {
     /// Deletes and refills the derived tables, within the caller's transaction (in a savepoint,
     /// so that a failure leaves the previous state whole even without one). State is learned
     /// from all events, whatever the audit window (docs/rules/DECISIONS.md #7).
-    public static func rebuild(_ db: Database, options: StateOptions) throws -> StateSummary {
+    package static func rebuild(_ db: Database, options: StateOptions) throws -> StateSummary {
         var summary = StateSummary()
         try db.inSavepoint {
             let started = Date()
@@ -65,7 +65,7 @@ public enum StateBuilder {
     /// `check`'s rebuild, which redoes the same, finds nothing left to rewrite. Writing them
     /// is page I/O (a 16 KiB page journaled and written per event: 0.3 s for the 9,931 of the 2M
     /// benchmark trail), better spent once while the events are new than in every `check`.
-    public static func refreshKeyResolutions(_ db: Database) throws {
+    package static func refreshKeyResolutions(_ db: Database) throws {
         try db.inSavepoint {
             try db.execute(sql: "DELETE FROM event_keys; DELETE FROM alias_history")
             let build = StateBuild(db: db, options: StateOptions(policyNamesRDSViaService: { _ in false }))

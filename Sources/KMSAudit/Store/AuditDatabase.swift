@@ -4,13 +4,13 @@ import CSQLiteSetup
 
 /// The kmsaudit SQLite database: a rollback journal with full syncs, schema migrated to the
 /// current version.
-public final class AuditDatabase {
-    public let path: String
-    public let queue: DatabaseQueue
+package final class AuditDatabase {
+    package let path: String
+    package let queue: DatabaseQueue
 
     /// Opens (creating if needed) and migrates. `readonly` opens an existing database without
     /// migrating, for `kmsaudit query`: any write then fails with SQLite's readonly error.
-    public init(path: String, readonly: Bool = false) throws {
+    package init(path: String, readonly: Bool = false) throws {
         _ = Self.processSetup
         self.path = path
         var config = Configuration()
@@ -54,13 +54,13 @@ public final class AuditDatabase {
     /// Throws `noDatabase` when nothing is at `path`. Every command but `ingest` and `audit`
     /// calls this before it opens (or locks) the database: a mistyped path must not become a
     /// new, empty database that then audits clean.
-    public static func requireExisting(_ path: String) throws {
+    package static func requireExisting(_ path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw DatabaseFailure.noDatabase(path: path) }
     }
 
     /// Throws `nothingIngested` when the files ledger holds no `ok` file: a check of such a
     /// database would report "0 findings" about no evidence at all.
-    public func requireIngestedFiles() throws {
+    package func requireIngestedFiles() throws {
         let ok = try queue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM files WHERE status = 'ok')") }
         if ok != true { throw DatabaseFailure.nothingIngested(path: path) }
     }
@@ -76,7 +76,7 @@ public final class AuditDatabase {
     /// large database (`check`): copying each page out of the page cache was 12% of its time on
     /// a 2M-record trail. Not for ingest: mapped pages count in its RSS (150 MB budget).
     /// 2 GiB is the most Debian's SQLite maps; a larger file is read past that as before.
-    public func mapForReading() throws {
+    package func mapForReading() throws {
         try queue.inDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
     }
 
@@ -99,7 +99,7 @@ public final class AuditDatabase {
     }
 
     /// The schema version (the last applied migration), for `--json` summaries and reports.
-    public func schemaVersion() throws -> String? {
+    package func schemaVersion() throws -> String? {
         try queue.read { db in try SchemaMigrations.migrator.appliedMigrations(db).last }
     }
 }

@@ -1,5 +1,5 @@
 /// Why the database could not be used. These end the command with exit status 2.
-public enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendable {
+package enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendable {
     case cannotOpen(path: String, reason: String)
     /// Only `ingest` and `audit` create a database: for any other command a missing file is a
     /// mistyped path, not an empty (clean) audit.
@@ -14,7 +14,7 @@ public enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendable
     /// A call into SQLite's C API failed: SQLite's result code and message, and the statement.
     case sqlite(code: Int32, message: String, statement: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open database: \(r)"
         case .noDatabase(let p): return "no database at \(p) (run kmsaudit ingest first)"

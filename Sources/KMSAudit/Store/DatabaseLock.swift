@@ -6,12 +6,12 @@ import Glibc
 /// An exclusive advisory lock beside the database (`FILE.lock`), held for a whole command that
 /// writes, so that two cron runs never ingest the same file twice. The kernel drops it when the
 /// process dies, so a killed run never leaves a stale lock.
-public final class DatabaseLock {
+package final class DatabaseLock {
     private let fd: Int32
-    public let path: String
+    package let path: String
 
     /// Waits up to `waitSeconds` (0: try once) and throws `DatabaseFailure.locked` after that.
-    public init(databasePath: String, waitSeconds: Int) throws {
+    package init(databasePath: String, waitSeconds: Int) throws {
         path = databasePath + ".lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {

@@ -3,7 +3,7 @@
 ///
 /// Offsets are into the *uncompressed* content unless the case says otherwise (gzip errors
 /// point into the compressed file, since that is where the damage is).
-public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
+package enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The file could not be opened or read (permissions, vanished, I/O error).
     case unreadable(file: String, reason: String)
     /// The gzip stream is damaged or ends early; `compressedOffset` is how far it got.
@@ -29,7 +29,7 @@ public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
     /// not what that kind of document holds: `what` names the AWS CLI output it claims to be.
     case document(file: String, what: String, reason: String)
 
-    public var file: String {
+    package var file: String {
         switch self {
         case .unreadable(let f, _), .gzip(let f, _, _), .inflatedTooLarge(let f, _), .json(let f, _, _),
              .utf8(let f, _), .tooDeep(let f, _, _), .recordTooLarge(let f, _, _, _), .shape(let f, _),
@@ -39,7 +39,7 @@ public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     /// One line for the user: file, where, what.
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let f, let r): return "\(f): cannot read: \(r)"
         case .gzip(let f, let o, let r): return "\(f): corrupt gzip at compressed byte \(o): \(r)"
@@ -56,7 +56,7 @@ public enum InputError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     /// A short machine-readable kind, stored in the files ledger next to the message.
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .unreadable: return "unreadable"
         case .gzip: return "gzip"

@@ -5,16 +5,16 @@ import Glibc
 
 /// A live status line on stderr, only when stderr is a terminal (cron sees nothing), redrawn at
 /// most four times a second.
-public final class ProgressLine {
+package final class ProgressLine {
     private let enabled: Bool
     private var lastDraw = Date.distantPast
     private var drawn = false
 
-    public init(quiet: Bool) {
+    package init(quiet: Bool) {
         enabled = !quiet && isatty(STDERR_FILENO) == 1
     }
 
-    public func update(_ text: @autoclosure () -> String, force: Bool = false) {
+    package func update(_ text: @autoclosure () -> String, force: Bool = false) {
         guard enabled else { return }
         let now = Date()
         guard force || now.timeIntervalSince(lastDraw) >= 0.25 else { return }
@@ -23,7 +23,7 @@ public final class ProgressLine {
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text()).utf8))
     }
 
-    public func clear() {
+    package func clear() {
         guard enabled, drawn else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
         drawn = false

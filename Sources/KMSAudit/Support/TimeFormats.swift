@@ -9,8 +9,8 @@ import Glibc
 /// Parsed by hand: Foundation's formatters cost tens of microseconds to create (the state
 /// rebuild parsed RDS timestamps at ~2 s per 7,500 events with them) and are not safe to share
 /// across the decoding threads.
-public enum TimeFormats {
-    public static func canonical(_ date: Date) -> String {
+package enum TimeFormats {
+    package static func canonical(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -37,7 +37,7 @@ public enum TimeFormats {
 
     /// CloudTrail's own form and the looser ones tools write (`2022-09-24 00:38:26`,
     /// `2025-03-05T21:19:44.000000000Z`, `+02:00` offsets; no zone means UTC).
-    public static func parseLenient(_ s: String) -> Date? {
+    package static func parseLenient(_ s: String) -> Date? {
         let u = Array(s.utf8)
         func digits(_ at: Int, _ n: Int) -> Int? {
             guard at + n <= u.count else { return nil }
@@ -72,7 +72,7 @@ public enum TimeFormats {
     }
 
     /// ISO-8601 times as `parseLenient` reads them, and plain dates (`2026-11-01`, midnight UTC).
-    public static func parseISO8601(_ s: String) -> Date? {
+    package static func parseISO8601(_ s: String) -> Date? {
         if let d = parseLenient(s) { return d }
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
         guard s.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
@@ -86,7 +86,7 @@ public enum TimeFormats {
     /// RDS and KMS responses write times like `Oct 10, 2024 3:18:55 PM` or
     /// `Oct 21, 2024, 2:25:29 PM` (and the doc's `Apr 12, 2021 18:58:30 PM`: a 24-hour time with
     /// a stray marker, read as 18:58:30). ISO-8601 is accepted too.
-    public static func parseAWSConsoleTime(_ s: String) -> Date? {
+    package static func parseAWSConsoleTime(_ s: String) -> Date? {
         if let d = parseISO8601(s) { return d }
         let words = s.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard words.count == 4 || words.count == 5, let month = months[words[0].prefix(3).lowercased()],
