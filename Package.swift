@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "kmsaudit", targets: ["kmsaudit"]),
+        // Public: only the parsers of hostile input, for the fuzz targets (Fuzz/Targets, a separate
+        // package); everything else is `package` (docs/DESIGN.md).
+        .library(name: "KMSAudit", targets: ["KMSAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

@@ -41,7 +41,7 @@ import Testing
     @Test func packHoldsEveryMemberWithAReadablePDFAndVerifies() throws {
         let dir = try Self.audited()
         let names = try Self.python(Self.listMembers, ["pack.zip"], in: dir).stdout.split(separator: "\n").map(String.init)
-        for member in ["MANIFEST", "VERSION", "report.html", "report.pdf", "findings.json", "findings.csv", "evidence.csv",
+        for member in ["MANIFEST", "VERSION", "report.html", "report.pdf", "findings.json", "findings.csv", "evidence.csv", "databases.csv",
                        "findings.ocsf.json", "findings.asff.json", "integrity.txt", "inputs.csv", "config.yaml",
                        "rules/KMS-001.sql", "rules/LOG-005.sql"] {
             #expect(names.contains(member), "\(member) missing from \(names)")

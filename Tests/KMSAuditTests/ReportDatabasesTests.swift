@@ -142,9 +142,24 @@ import Testing
             }
         }
         #expect(judged >= 2)
-        for e in audited.expected where ["KMS-003", "KMS-008"].contains(e["rule_id"] as? String ?? "") {
+        for e in audited.expected where e["rule_id"] as? String == "KMS-003" {
             guard let arn = e["resource"] as? String, let row = byARN[arn] else { continue }
-            #expect(row["survives"] as? String == "no", "\(arn) has a \(e["rule_id"] ?? "") finding")
+            #expect(row["survives"] as? String == "no", "\(arn) has a KMS-003 finding")
+        }
+        // KMS-008 counts only copies made within max_independent_copy_age_days (35) before the
+        // window's end; the section lists every path. So a database with a KMS-008 finding either
+        // has no path under another key, or only ones older than that (its evidence says so).
+        let json = try Self.jsonReport(audited)
+        let windowEnd = try #require((json["run"] as? [String: Any])?["window_end"] as? String)
+        let cutoff = TimeFormats.canonical(try #require(TimeFormats.parseISO8601(windowEnd)).addingTimeInterval(-35 * 86_400))
+        let jsonRows = Dictionary((json["databases"] as? [[String: Any]] ?? []).map { ($0["arn"] as? String ?? "", $0) },
+                                  uniquingKeysWith: { a, _ in a })
+        for e in audited.expected where e["rule_id"] as? String == "KMS-008" {
+            guard let arn = e["resource"] as? String, let row = byARN[arn] else { continue }
+            if row["survives"] as? String == "no" { continue }
+            let independent = (jsonRows[arn]?["recovery_paths"] as? [[String: Any]] ?? []).filter { $0["independent"] as? Bool == true }
+            #expect(!independent.isEmpty && independent.allSatisfy { ($0["created_at"] as? String ?? "9") < cutoff },
+                    "\(arn) has a KMS-008 finding but a recent path under another key: \(independent)")
         }
     }
 

@@ -61,6 +61,7 @@ package enum EvidencePack {
                     case (.html, _): name = "report.html"
                     case (.csv, .main): name = "findings.csv"
                     case (.csv, .evidence): name = "evidence.csv"
+                    case (.csv, .databases): name = "databases.csv"
                     default: name = "findings." + format.fileExtension
                     }
                     members.append((name, part.data))
