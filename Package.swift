@@ -6,9 +6,6 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "kmsaudit", targets: ["kmsaudit"]),
-        // Public: only the parsers of hostile input, for the fuzz targets (Fuzz/Targets, a separate
-        // package); everything else is `package` (docs/DESIGN.md).
-        .library(name: "KMSAudit", targets: ["KMSAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -85,3 +82,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer targets (docs/DESIGN.md, "Fuzzing"): only when scripts/fuzz.sh asks for them
+// (KMSAUDIT_FUZZ=1), because they link only with -sanitize=fuzzer and an ordinary `swift build`
+// or `swift test` must not see them. In this package, they reach the parsers' `package` API.
+if Context.environment["KMSAUDIT_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "FuzzSupport", dependencies: ["KMSAudit"], path: "Fuzz/Targets/Sources/FuzzSupport"),
+    ]
+    for (name, folder) in [("logreader", "FuzzLogReader"), ("digest", "FuzzDigest"), ("policy", "FuzzPolicy"),
+                           ("config", "FuzzConfig")] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport", "KMSAudit"],
+                                                 path: "Fuzz/Targets/Sources/\(folder)"))
+    }
+}

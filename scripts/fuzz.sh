@@ -16,10 +16,12 @@ case "$target" in
 esac
 root=$PWD
 scratch=$root/.build-fuzz
-swift build --package-path Fuzz/Targets --scratch-path "$scratch" --product "fuzz-$target" \
+# The fuzz targets exist in Package.swift only with KMSAUDIT_FUZZ=1.
+export KMSAUDIT_FUZZ=1
+swift build --scratch-path "$scratch" --product "fuzz-$target" \
   --sanitize=address -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library 2>&1 \
   | grep -v 'ld.gold: warning: Cannot export local symbol' >&2
-bin=$(swift build --package-path Fuzz/Targets --scratch-path "$scratch" --show-bin-path \
+bin=$(swift build --scratch-path "$scratch" --show-bin-path \
   --sanitize=address -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library)/fuzz-$target
 mkdir -p "$scratch/corpus/$target" "$scratch/artifacts" "$scratch/tmp"
 export FUZZ_SCRATCH=$scratch/tmp
