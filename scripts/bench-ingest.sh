@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ingest benchmark: kmsaudit side by side with the peers in ../shared/peers on one generated trail.
 #
-#   scripts/bench-ingest.sh [EVENTS]        (default 2000000; OUT=dir to choose the scratch folder)
+#   scripts/bench-ingest.sh [EVENTS]        (default 2000000; OUT=dir to choose the scratch folder,
+#                                            BIN=path to use a release binary already built)
 #
 # Builds in release, generates a trail with `kmsaudit sample`, then runs on the same files, one
 # after another: the zcat floor, kmsaudit ingest (and again, incremental; and once without hashing),
@@ -15,8 +16,11 @@ PEERS=${PEERS:-../shared/peers}
 SOURCES=kms.amazonaws.com,rds.amazonaws.com,backup.amazonaws.com
 mkdir -p "$OUT"
 
-swift build -c release --product kmsaudit >/dev/null
-BIN=$(swift build -c release --show-bin-path)/kmsaudit
+# BIN=path uses a release binary already built (e.g. scripts/install.sh's static one).
+if [ -z "${BIN:-}" ]; then
+  swift build -c release --product kmsaudit >/dev/null
+  BIN=$(swift build -c release --show-bin-path)/kmsaudit
+fi
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb==2.0.0
 
 TRAIL="$OUT/trail-$EVENTS"
