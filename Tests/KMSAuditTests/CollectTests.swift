@@ -255,9 +255,14 @@ import Glibc
         // age of 0 no snapshot counts as a backup, so KMS-003 judges by retention alone.
         let config = dir.appendingPathComponent("kmsaudit.yaml")
         try TestSupport.write("max_snapshot_age_days: 0\n", to: config)
+        // The newcomer's whole path (README, docs/INPUTS.md): collect, audit with the evidence
+        // pack, then verify the pack.
+        let pack = dir.appendingPathComponent("evidence.zip").path
         let audit = try Self.kmsaudit(["audit", out.path, trail.path, "--db", db, "--config", config.path, "--report-dir",
-                                       dir.appendingPathComponent("reports").path, "--quiet"], env: env)
+                                       dir.appendingPathComponent("reports").path, "--quiet", "--evidence", pack], env: env)
         #expect(audit.status == 1, "\(String(decoding: audit.stderrData, as: UTF8.self))")  // findings, every file read
+        let verified = try Self.kmsaudit(["evidence", "verify", pack], env: env)
+        #expect(verified.status == 0, "\(String(decoding: verified.stdoutData, as: UTF8.self))\(String(decoding: verified.stderrData, as: UTF8.self))")
 
         let queue = try DatabaseQueue(path: db)
         try queue.read { db in
