@@ -250,6 +250,10 @@ public final class RunningProcess: @unchecked Sendable {
         }
     }
 
+    /// What the child has written to its standard output so far (when it is captured), for a
+    /// test that talks to a child that keeps running.
+    public var stdoutSoFar: String { stdoutBox.map { String(decoding: $0.data, as: UTF8.self) } ?? "" }
+
     /// True until the child has exited (reaps it if it has).
     public var isRunning: Bool {
         lock.lock(); defer { lock.unlock() }

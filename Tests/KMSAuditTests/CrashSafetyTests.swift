@@ -7,21 +7,21 @@ import Testing
 /// every event exactly once, the ledger and the events agree file by file.
 @Suite(.serialized) struct CrashSafetyTests {
     /// A tree of `files` real gzip batches of `perFile` records each (real records, new ids).
-    static func makeTree(_ root: URL, files: Int, perFile: Int) throws -> Set<String> {
+    static func makeTree(_ root: URL, files: Int, perFile: Int, idPrefix: String = "kill") throws -> Set<String> {
         let template = try TestSupport.records(ofBatch: TestSupport.fixture("ingest/elastic-integrations.Records.json.gz"))
         var ids = Set<String>()
         for f in 0..<files {
             var records: [[String: Any]] = []
             for i in 0..<perFile {
                 var r = template[i % template.count]
-                let id = "kill-\(f)-\(i)"
+                let id = "\(idPrefix)-\(f)-\(i)"
                 r["eventID"] = id
                 records.append(r)
                 ids.insert(id)
             }
             let day = String(format: "%02d", 1 + f % 28)
             let url = root.appendingPathComponent(
-                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/\(day)/111122223333_CloudTrail_us-east-1_202611\(day)T\(String(format: "%04d", f))Z_k\(f).json.gz")
+                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/\(day)/111122223333_CloudTrail_us-east-1_202611\(day)T\(String(format: "%04d", f))Z_\(idPrefix)\(f).json.gz")
             try TestSupport.gzip(try TestSupport.batch(records), to: url)
         }
         return ids

@@ -11,23 +11,24 @@ import Testing
                             progress: ProgressLine(quiet: true)).run()
     }
 
-    /// The database uses a rollback journal (DESIGN: appended pages need none, WAL wrote each
-    /// page twice); one left in WAL mode by an earlier version is switched over on open.
-    @Test func rollbackJournalAlsoForADatabaseThatWasWAL() throws {
+    /// The database is in WAL mode (readers and the nightly writer never wait for each other),
+    /// with the job's own checkpoints; one left with a rollback journal by an earlier version
+    /// is switched over when it is opened for writing.
+    @Test func walAlsoForADatabaseThatHadARollbackJournal() throws {
         let dir = try TestSupport.temporaryDirectory()
         let fresh = try AuditDatabase(path: dir.appendingPathComponent("fresh.sqlite").path)
-        #expect(try fresh.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "truncate")
+        #expect(try fresh.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try fresh.queue.read { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 0)
 
         let oldPath = dir.appendingPathComponent("old.sqlite").path
         do {
-            var config = Configuration()
-            config.journalMode = .wal
-            let old = try DatabaseQueue(path: oldPath, configuration: config)
-            #expect(try old.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+            let old = try DatabaseQueue(path: oldPath)
+            try old.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = TRUNCATE; CREATE TABLE t (x)") }
+            #expect(try old.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "truncate")
             try old.close()
         }
         let reopened = try AuditDatabase(path: oldPath)
-        #expect(try reopened.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "truncate")
+        #expect(try reopened.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
     @Test func realSamplesLandWithEveryStoredEventOnce() throws {

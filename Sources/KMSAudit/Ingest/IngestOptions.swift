@@ -38,6 +38,9 @@ package struct IngestSummary: Codable, Sendable, Equatable {
     package var recordsRejected = 0
     package var contentBytes: Int64 = 0
     package var seconds = 0.0
+    /// Bytes this run wrote to storage (database, log, checkpoints), for the benchmark's
+    /// write-amplification figure; nil where the kernel does not count them.
+    package var bytesWritten: Int64?
     /// One line per failed file: file, where, what.
     package var failures: [String] = []
     /// One line per rejected record.

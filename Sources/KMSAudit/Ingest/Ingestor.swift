@@ -22,6 +22,7 @@ package final class Ingestor {
 
     package func run() throws -> IngestSummary {
         let started = Date()
+        let writtenBefore = ProcessIO.bytesWritten()
         let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { InputDiscovery.absolute(database.path + $0) })
         let discovered = try InputDiscovery.discover(options.paths)
             .filter { !own.contains($0.path) && !options.excludedPaths.contains($0.path) }
@@ -59,6 +60,8 @@ package final class Ingestor {
                                  summary.filesSkipped, summary.recordsRead, summary.eventsStored,
                                  summary.duplicates, summary.clashes, summary.recordsRejected, summary.runID])
         }
+        try database.checkpoint()
+        if let before = writtenBefore, let after = ProcessIO.bytesWritten() { summary.bytesWritten = after - before }
         progress.clear()
         return summary
     }

@@ -155,6 +155,7 @@ package enum CheckRunner {
             try db.execute(sql: "UPDATE runs SET finished_at = ?, status = 'ok', findings_count = ? WHERE id = ?",
                            arguments: [TimeFormats.canonical(Date()), summary.findings, runID])
         }
+        try database.checkpoint()
         return summary
     }
 
