@@ -21,7 +21,7 @@ package enum ReportFormat: String, CaseIterable, Sendable {
 /// and the evidence pack all come through here, so a format (or a file of one) is added once.
 /// (`kmsaudit verify` writes no report file: it prints the integrity verdict.)
 package enum ReportWriter {
-    /// One rendered file of a format: its role decides the file name each caller gives it.
+    /// One rendered file of a format; `fileName` names it by its role.
     package struct Part: Sendable {
         package enum Role: Sendable {
             /// The format's file (findings.csv for csv).
