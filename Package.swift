@@ -38,7 +38,6 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Sources/KMSAudit",
@@ -75,7 +74,9 @@ let package = Package(
         .testTarget(
             name: "KMSAuditTests",
             // The executable too: tests run the real binary (exit statuses, SIGKILL, the lock).
-            dependencies: ["KMSAudit", "KMSAuditConcurrency", "KMSAuditSample", "KMSAuditTestSupport", "kmsaudit"],
+            // CSV.swift: an independent reader of the CSV the library writes (its own `CSVTable`).
+            dependencies: ["KMSAudit", "KMSAuditConcurrency", "KMSAuditSample", "KMSAuditTestSupport", "kmsaudit",
+                           .product(name: "CSV", package: "CSV.swift")],
             path: "Tests/KMSAuditTests",
             resources: [.copy("Fixtures")]
         ),
@@ -91,7 +92,7 @@ if Context.environment["KMSAUDIT_FUZZ"] == "1" {
         .target(name: "FuzzSupport", dependencies: ["KMSAudit"], path: "Fuzz/Targets/Sources/FuzzSupport"),
     ]
     for (name, folder) in [("logreader", "FuzzLogReader"), ("digest", "FuzzDigest"), ("policy", "FuzzPolicy"),
-                           ("config", "FuzzConfig")] {
+                           ("config", "FuzzConfig"), ("reportjson", "FuzzReportJSON")] {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport", "KMSAudit"],
                                                  path: "Fuzz/Targets/Sources/\(folder)"))
     }

@@ -43,23 +43,14 @@ struct ReportCommand: ParsableCommand {
         do {
             try db.queue.read { conn in
                 let model = try ReportModel.load(db: conn, runID: runID, eventLimit: limit)
-                let parts = try ReportWriter.render(format, model, db: conn)
                 if format == .csv {
-                    let (findings, evidence, databases) = csvPaths()
-                    try FileManager.default.createDirectory(at: findings.deletingLastPathComponent(),
-                                                            withIntermediateDirectories: true)
-                    for part in parts {
-                        let url: URL
-                        switch part.role {
-                        case .main: url = findings
-                        case .evidence: url = evidence
-                        case .databases: url = databases
-                        }
-                        try ReportWriter.writeAtomically(part.data, to: url)
+                    let (directory, naming) = csvDestination()
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    for url in try ReportWriter.write([.csv], model, db: conn, into: directory, namings: [naming]) {
                         print(url.path)
                     }
                 } else {
-                    try emit(parts[0].data)
+                    try emit(try ReportWriter.render(format, model, db: conn)[0].data)
                 }
             }
         } catch let error as ReportError {
@@ -80,23 +71,18 @@ struct ReportCommand: ParsableCommand {
         print(url.path)
     }
 
-    /// Where findings.csv, evidence.csv and databases.csv go (see the discussion above).
-    func csvPaths() -> (URL, URL, URL) {
+    /// Where findings.csv, evidence.csv and databases.csv go (see the discussion above): a folder
+    /// of their own (--out DIR/, or the current directory), or NAME-*.csv beside --out NAME.csv.
+    func csvDestination() -> (URL, ReportWriter.Naming) {
         guard let out else {
-            let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            return (here.appendingPathComponent("findings.csv"), here.appendingPathComponent("evidence.csv"),
-                    here.appendingPathComponent("databases.csv"))
+            return (URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true), .folder)
         }
         var isDirectory: ObjCBool = false
         if out.hasSuffix("/") || (FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            let dir = URL(fileURLWithPath: out, isDirectory: true)
-            return (dir.appendingPathComponent("findings.csv"), dir.appendingPathComponent("evidence.csv"),
-                    dir.appendingPathComponent("databases.csv"))
+            return (URL(fileURLWithPath: out, isDirectory: true), .folder)
         }
         let url = URL(fileURLWithPath: out)
         let stem = url.pathExtension.lowercased() == "csv" ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent
-        let dir = url.deletingLastPathComponent()
-        return (dir.appendingPathComponent("\(stem)-findings.csv"), dir.appendingPathComponent("\(stem)-evidence.csv"),
-                dir.appendingPathComponent("\(stem)-databases.csv"))
+        return (url.deletingLastPathComponent(), .prefixed(stem + "-"))
     }
 }

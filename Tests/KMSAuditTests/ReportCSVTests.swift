@@ -92,15 +92,37 @@ import Testing
         defer { fixture.remove() }
         let model = try fixture.model()
         let findings = fixture.directory.appendingPathComponent("findings.csv")
-        let evidence = fixture.directory.appendingPathComponent("evidence.csv")
         try "old".write(to: findings, atomically: true, encoding: .utf8)
-        try CSVReport.writeFindings(model, to: findings)
-        try fixture.database.queue.read { db in try CSVReport.writeEvidence(model, db: db, to: evidence) }
-        #expect(try String(contentsOf: findings, encoding: .utf8) == (try CSVReport.findings(model)))
+        let written = try fixture.database.queue.read { db in
+            try ReportWriter.write([.csv], model, db: db, into: fixture.directory, namings: [.folder, .stem("night"), .prefixed("named-")])
+        }
+        #expect(written.map(\.lastPathComponent) == ["findings.csv", "evidence.csv", "databases.csv",
+                                                     "night.csv", "night-evidence.csv", "night-databases.csv",
+                                                     "named-findings.csv", "named-evidence.csv", "named-databases.csv"])
         let evidenceText = try fixture.database.queue.read { db in try CSVReport.evidence(model, db: db) }
-        #expect(try String(contentsOf: evidence, encoding: .utf8) == evidenceText)
+        for name in ["findings.csv", "night.csv", "named-findings.csv"] {
+            #expect(try String(contentsOf: fixture.directory.appendingPathComponent(name), encoding: .utf8)
+                    == (try CSVReport.findings(model)))
+        }
+        for name in ["evidence.csv", "night-evidence.csv", "named-evidence.csv"] {
+            #expect(try String(contentsOf: fixture.directory.appendingPathComponent(name), encoding: .utf8) == evidenceText)
+        }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.directory.path).filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
+    }
+
+    /// One writer for every CSV: quoting is decided on bytes (a CR or LF inside a grapheme
+    /// cluster, such as CRLF, still quotes the cell), quotes are doubled, formulas neutralised
+    /// once, every row ends with CRLF; CSV.swift (an independent reader) reads back the cells.
+    @Test func oneWriterQuotesOnBytesAndNeutralisesOnce() throws {
+        let cells = ["plain", "a,b", "say \"hi\"", "two\r\nlines", "lf\nonly", "=1+1", "-2", "'=x", "é,\u{301}", ""]
+        let text = CSVTable.text(columns: ["c"], rows: [cells])
+        #expect(text == "c\r\nplain,\"a,b\",\"say \"\"hi\"\"\",\"two\r\nlines\",\"lf\nonly\",'=1+1,'-2,'=x,\"é,\u{301}\",\r\n")
+        let (_, rows) = try Self.read(text)
+        let expected = cells.map(SpreadsheetSafety.neutralised)
+        #expect(rows == [expected])
+        // `kmsaudit query --format csv` goes through the same writer.
+        #expect(CSVTable.line(["=cmd"]) == "'=cmd\r\n")
     }
 
     @Test func spreadsheetSafetyNeutralisesFormulaStartsOnly() {

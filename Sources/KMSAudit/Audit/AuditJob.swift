@@ -55,36 +55,14 @@ package enum AuditJob {
             throw DatabaseFailure.cannotOpen(path: directory, reason: "cannot create the report folder: \(error.localizedDescription)")
         }
         let stamp = "kmsaudit-" + String(TimeFormats.canonical(date).prefix(10))
-        var written: [String] = []
-        try database.queue.read { db in
-            let model = try ReportModel.load(db: db, runID: runID)
-            var outputs: [(suffix: String, data: Data)] = []
-            for format in formats {
-                for part in try ReportWriter.render(format, model, db: db) {
-                    let suffix: String
-                    switch part.role {
-                    case .main: suffix = "." + format.fileExtension
-                    case .evidence: suffix = "-evidence.csv"
-                    case .databases: suffix = "-databases.csv"
-                    }
-                    outputs.append((suffix, part.data))
-                }
-            }
-            for name in [stamp, "latest"] {
-                for (suffix, data) in outputs {
-                    written.append(try write(data, to: dir.appendingPathComponent(name + suffix)))
-                }
-            }
-        }
-        return written
-    }
-
-    private static func write(_ data: Data, to url: URL) throws -> String {
         do {
-            try ReportWriter.writeAtomically(data, to: url)
+            return try database.queue.read { db in
+                let model = try ReportModel.load(db: db, runID: runID)
+                return try ReportWriter.write(formats, model, db: db, into: dir, namings: [.stem(stamp), .stem("latest")])
+                    .map(\.path)
+            }
         } catch let error as ReportWriteError {
-            throw DatabaseFailure.cannotOpen(path: url.path, reason: "cannot write the report: \(error.reason)")
+            throw DatabaseFailure.cannotOpen(path: error.path, reason: "cannot write the report: \(error.reason)")
         }
-        return url.path
     }
 }

@@ -56,15 +56,7 @@ package enum EvidencePack {
             runToolVersion = model.run.toolVersion
             for format in [ReportFormat.html, .json, .csv, .ocsf, .asff] {
                 for part in try ReportWriter.render(format, model, db: db) {
-                    let name: String
-                    switch (format, part.role) {
-                    case (.html, _): name = "report.html"
-                    case (.csv, .main): name = "findings.csv"
-                    case (.csv, .evidence): name = "evidence.csv"
-                    case (.csv, .databases): name = "databases.csv"
-                    default: name = "findings." + format.fileExtension
-                    }
-                    members.append((name, part.data))
+                    members.append((ReportWriter.fileName(format, part.role, .folder), part.data))
                 }
             }
             members.append(("inputs.csv", Data(try ledger(db).utf8)))
@@ -137,7 +129,7 @@ package enum EvidencePack {
                     }
                 }
             }
-        return try CSVReport.table(columns: columns, rows: rows)
+        return CSVReport.table(columns: columns, rows: rows)
     }
 
     /// The config file and each rule file as the run read them (`runs.config_text`, `run_rules`).

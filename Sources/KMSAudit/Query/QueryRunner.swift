@@ -52,9 +52,7 @@ package enum QueryRunner {
             out.append("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
             return out.joined(separator: "\n") + "\n"
         case .csv:
-            var out = CSVText.row(result.columns)
-            for row in result.rows { out += CSVText.row(row.map(text)) }
-            return out
+            return CSVTable.text(columns: result.columns, rows: result.rows.map { $0.map(text) })
         case .json:
             let objects: [[String: Any]] = result.rows.map { row in
                 var object: [String: Any] = [:]
@@ -84,20 +82,5 @@ package enum QueryRunner {
         case .string(let s): return s
         case .blob(let data): return data.base64EncodedString()
         }
-    }
-}
-
-/// RFC 4180 CSV cells, formula-neutralised by `SpreadsheetSafety` (the reports' rule).
-package enum CSVText {
-    package static func quoted(_ cell: String) -> String {
-        let safe = SpreadsheetSafety.neutralised(cell)
-        if safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return safe
-    }
-
-    package static func row(_ cells: [String]) -> String {
-        cells.map(quoted).joined(separator: ",") + "\r\n"
     }
 }

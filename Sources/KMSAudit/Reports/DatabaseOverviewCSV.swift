@@ -15,11 +15,6 @@ extension CSVReport {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Writes databases.csv to `url` (atomically).
-    package static func writeDatabases(_ model: ReportModel, to url: URL) throws {
-        try Data(try databases(model).utf8).write(to: url, options: .atomic)
-    }
-
     static func writeDatabases(_ model: ReportModel, _ sink: (Data) throws -> Void) throws {
         try withoutActuallyEscaping(sink) { sink in
             let table = try CSVTable(columns: databasesColumns, sink: sink)

@@ -1,12 +1,12 @@
 import Foundation
-import GRDB
 
 /// An ordered JSON value, for the evidence of findings and the JSON report.
 ///
 /// Rules write their evidence objects with their keys in a meaningful order (count, times, then
-/// lists). Foundation's JSON parsers return unordered dictionaries, so evidence is read through
-/// SQLite's `json_tree` (which keeps document order) and written back by `serialized()` (which
-/// keeps it too); the JSON report's own objects then come out in their documented order.
+/// lists). Foundation's JSON parsers return unordered dictionaries, so evidence is read by the
+/// project's own parser (`parse`, ReportJSONParser.swift: order-preserving, with size and depth
+/// limits) and written back by `serialized()` (which keeps the order too); the JSON report's own
+/// objects then come out in their documented order.
 package indirect enum ReportJSON: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -50,68 +50,6 @@ extension ReportJSON {
         package init(_ key: String, _ value: ReportJSON) {
             self.key = key
             self.value = value
-        }
-    }
-}
-
-// MARK: - Reading through SQLite
-
-extension ReportJSON {
-    /// Parses `text` with SQLite's `json_tree`, keeping the order of object members.
-    /// Returns nil when the text is not valid JSON (the caller shows it as plain text).
-    static func parse(_ text: String, db: Database) -> ReportJSON? {
-        guard let rows = try? Row.fetchAll(
-            db, sql: "SELECT id, parent, key, type, atom FROM json_tree(?) ORDER BY id",
-            arguments: [text]), !rows.isEmpty
-        else { return nil }
-
-        var nodes: [Int64: TreeNode] = [:]
-        var root: Int64?
-        for row in rows {
-            let id: Int64 = row["id"]
-            let parent: Int64? = row["parent"]
-            let type: String = row["type"]
-            // Array elements have an integer key; only object members' keys matter. Atoms are
-            // converted here, once, into plain Swift values.
-            // fromDatabaseValue returns nil on a type mismatch where a typed subscript would trap.
-            let key: DatabaseValue = row["key"]
-            let atom: DatabaseValue = row["atom"]
-            var node = TreeNode(type: type, key: String.fromDatabaseValue(key))
-            switch type {
-            case "integer": node.integer = Int64.fromDatabaseValue(atom)
-            case "real": node.real = Double.fromDatabaseValue(atom)
-            case "text": node.text = String.fromDatabaseValue(atom)
-            default: break
-            }
-            nodes[id] = node
-            if let parent { nodes[parent]?.children.append(id) } else if root == nil { root = id }
-        }
-        guard let root else { return nil }
-        return build(root, nodes)
-    }
-
-    /// One row of `json_tree`, its atom already converted.
-    private struct TreeNode {
-        var type: String
-        var key: String?
-        var integer: Int64?
-        var real: Double?
-        var text: String?
-        var children: [Int64] = []
-        init(type: String, key: String?) { self.type = type; self.key = key }
-    }
-
-    private static func build(_ id: Int64, _ nodes: [Int64: TreeNode]) -> ReportJSON {
-        guard let node = nodes[id] else { return .null }
-        switch node.type {
-        case "true": return .bool(true)
-        case "false": return .bool(false)
-        case "integer": return node.integer.map(ReportJSON.int) ?? .null
-        case "real": return node.real.map(ReportJSON.double) ?? .null
-        case "text": return node.text.map(ReportJSON.string) ?? .null
-        case "array": return .array(node.children.map { build($0, nodes) })
-        case "object": return .object(node.children.map { Member(nodes[$0]?.key ?? "", build($0, nodes)) })
-        default: return .null
         }
     }
 }

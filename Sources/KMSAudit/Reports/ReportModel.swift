@@ -244,7 +244,7 @@ extension ReportModel {
             runRow = try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1")
         }
         guard let runRow else { throw ReportError.noRun }
-        let run = loadRun(runRow, db: db)
+        let run = loadRun(runRow)
         let previous = try Int64.fetchOne(db, sql: "SELECT max(id) FROM runs WHERE id < ?", arguments: [run.id])
 
         var notes: [String] = []
@@ -283,7 +283,7 @@ extension ReportModel {
         Array(Set(findings.map(\.ruleID)).union(run.rules.map(\.id))).sorted()
     }
 
-    private static func loadRun(_ row: Row, db: Database) -> Run {
+    private static func loadRun(_ row: Row) -> Run {
         Run(
             id: row["id"],
             startedAt: row["started_at"],
@@ -293,15 +293,15 @@ extension ReportModel {
             windowEnd: row["window_end"],
             configPath: row["config_path"],
             configSHA256: row["config_sha256"],
-            rules: parseRules(row["rules"] ?? "[]", db: db),
+            rules: parseRules(row["rules"] ?? "[]"),
             failOn: row["fail_on"],
             status: row["status"],
             findingsCount: row["findings_count"])
     }
 
     /// `runs.rules` is a JSON array of rule ids, or of objects with `id` (and `title`).
-    private static func parseRules(_ text: String, db: Database) -> [Rule] {
-        guard case .array(let items)? = ReportJSON.parse(text, db: db) else { return [] }
+    private static func parseRules(_ text: String) -> [Rule] {
+        guard case .array(let items)? = ReportJSON.parse(text) else { return [] }
         return items.compactMap { item in
             if case .string(let id) = item { return Rule(id: id, title: nil) }
             if let id = item["id"]?.stringValue { return Rule(id: id, title: item["title"]?.stringValue) }
@@ -348,7 +348,9 @@ extension ReportModel {
                                    WHEN 'low' THEN 3 ELSE 4 END,
                      key_arn, principal, resource, fingerprint
             """, arguments: [runID])
-        return try rows.map { row in
+        // Every finding's events and count in one query, grouped here (not one query per finding).
+        let evidence = try loadEvents(db, runID: runID, limit: eventLimit)
+        return rows.map { row in
             let id: Int64 = row["id"]
             let expired: Bool = row["suppression_expired"]
             let evidenceText: String = row["evidence"]
@@ -368,21 +370,20 @@ extension ReportModel {
                 isNew: row["is_new"],
                 explanation: row["explanation"],
                 remediation: row["remediation"],
-                controls: parseControls(row["controls"] ?? "[]", db: db),
-                evidence: ReportJSON.parse(evidenceText, db: db) ?? .string(evidenceText),
+                controls: parseControls(row["controls"] ?? "[]"),
+                evidence: ReportJSON.parse(evidenceText) ?? .string(evidenceText),
                 suppressed: (row["suppressed"] as Bool) && !expired,
                 suppressionReason: nonEmpty(row["suppression_reason"]),
                 suppressionExpires: nonEmpty(row["suppression_expires"]),
                 suppressionExpired: expired,
-                events: try loadEvents(db, findingID: id, limit: eventLimit),
-                eventTotal: try Int.fetchOne(db, sql: "SELECT count(*) FROM finding_events WHERE finding_id = ?",
-                                             arguments: [id]) ?? 0)
+                events: evidence[id]?.events ?? [],
+                eventTotal: evidence[id]?.total ?? 0)
         }
     }
 
     /// `findings.controls` is a JSON array of references; a plain `;`-separated string is accepted too.
-    private static func parseControls(_ text: String, db: Database) -> [String] {
-        if case .array(let items)? = ReportJSON.parse(text, db: db) {
+    private static func parseControls(_ text: String) -> [String] {
+        if case .array(let items)? = ReportJSON.parse(text) {
             return items.compactMap(\.stringValue)
         }
         return text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -407,14 +408,38 @@ extension ReportModel {
             encryptionContext: context.isNull ? nil : (String.fromDatabaseValue(context) ?? "\(context)"))
     }
 
-    private static func loadEvents(_ db: Database, findingID: Int64, limit: Int?) throws -> [EvidenceEvent] {
-        try Row.fetchAll(db, sql: """
-            SELECT \(evidenceColumns)
-            FROM finding_events fe LEFT JOIN events e ON e.event_id = fe.event_id
-            WHERE fe.finding_id = ?
-            ORDER BY e.event_time IS NULL, e.event_time, fe.event_id
-            LIMIT ?
-            """, arguments: [findingID, limit ?? -1]).map(evidenceEvent)
+    /// The evidence events of every finding of a run, oldest first, at most `limit` per finding
+    /// (nil: all), and each finding's total: a query for each over all the run's findings,
+    /// grouped here. Events are numbered per finding over the keys alone, so only the rows kept
+    /// read `raw` for the encryption context.
+    private static func loadEvents(_ db: Database, runID: Int64, limit: Int?) throws
+        -> [Int64: (events: [EvidenceEvent], total: Int)] {
+        var byFinding: [Int64: (events: [EvidenceEvent], total: Int)] = [:]
+        let totals = try Row.fetchCursor(db, sql: """
+            SELECT fe.finding_id AS finding_id, count(*) AS total
+            FROM findings f JOIN finding_events fe ON fe.finding_id = f.id
+            WHERE f.run_id = ? GROUP BY fe.finding_id
+            """, arguments: [runID])
+        while let row = try totals.next() {
+            byFinding[row["finding_id"]] = ([], row["total"])
+        }
+        let rows = try Row.fetchCursor(db, sql: """
+            WITH ranked AS (
+                SELECT fe.finding_id, fe.event_id,
+                       row_number() OVER (PARTITION BY fe.finding_id
+                                          ORDER BY e.event_time IS NULL, e.event_time, fe.event_id) AS n
+                FROM findings f JOIN finding_events fe ON fe.finding_id = f.id
+                LEFT JOIN events e ON e.event_id = fe.event_id
+                WHERE f.run_id = ?1)
+            SELECT fe.finding_id AS finding_id, \(evidenceColumns)
+            FROM ranked fe LEFT JOIN events e ON e.event_id = fe.event_id
+            WHERE ?2 < 0 OR fe.n <= ?2
+            ORDER BY fe.finding_id, fe.n
+            """, arguments: [runID, limit ?? -1])
+        while let row = try rows.next() {
+            byFinding[row["finding_id"], default: ([], 0)].events.append(evidenceEvent(row))
+        }
+        return byFinding
     }
 
     private static func loadResolved(_ db: Database, runID: Int64, previousID: Int64) throws -> [ResolvedFinding] {

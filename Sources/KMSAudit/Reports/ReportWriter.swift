@@ -17,10 +17,11 @@ package enum ReportFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// The one place reports are rendered and written: `kmsaudit report`, `kmsaudit audit` and
-/// the evidence pack all come through here, so a format is added once.
+/// The one place reports are rendered, named and written: `kmsaudit report`, `kmsaudit audit`
+/// and the evidence pack all come through here, so a format (or a file of one) is added once.
+/// (`kmsaudit verify` writes no report file: it prints the integrity verdict.)
 package enum ReportWriter {
-    /// One rendered file of a format: its role decides the file name each caller gives it.
+    /// One rendered file of a format; `fileName` names it by its role.
     package struct Part: Sendable {
         package enum Role: Sendable {
             /// The format's file (findings.csv for csv).
@@ -47,6 +48,50 @@ package enum ReportWriter {
                     Part(role: .evidence, data: Data(try CSVReport.evidence(model, db: db).utf8)),
                     Part(role: .databases, data: Data(try CSVReport.databases(model).utf8))]
         }
+    }
+
+    /// How the files of one rendering are named.
+    package enum Naming: Sendable, Equatable {
+        /// `STEM.EXT`, `STEM-evidence.csv`, `STEM-databases.csv`: `audit`'s dated and `latest` files.
+        case stem(String)
+        /// `PREFIXfindings.csv`, `PREFIXevidence.csv`, `PREFIXdatabases.csv`, `PREFIXfindings.EXT`
+        /// and `PREFIXreport.html`: the evidence pack and `report --format csv --out DIR/` (prefix
+        /// ""), `report --format csv --out NAME.csv` (prefix "NAME-").
+        case prefixed(String)
+
+        /// A folder of their own: the fixed names without a prefix.
+        package static let folder = Naming.prefixed("")
+    }
+
+    /// The file name of `role` of `format` under `naming`.
+    package static func fileName(_ format: ReportFormat, _ role: Part.Role, _ naming: Naming) -> String {
+        switch (naming, role) {
+        case (.stem(let stem), .main): return stem + "." + format.fileExtension
+        case (.stem(let stem), .evidence): return stem + "-evidence.csv"
+        case (.stem(let stem), .databases): return stem + "-databases.csv"
+        case (.prefixed(let prefix), .main): return prefix + (format == .html ? "report.html" : "findings." + format.fileExtension)
+        case (.prefixed(let prefix), .evidence): return prefix + "evidence.csv"
+        case (.prefixed(let prefix), .databases): return prefix + "databases.csv"
+        }
+    }
+
+    /// Renders each of `formats` once and writes its files into `directory` under every one of
+    /// `namings` (`audit`: dated and `latest`), each atomically. Returns the files written.
+    package static func write(_ formats: [ReportFormat], _ model: ReportModel, db: Database, into directory: URL,
+                              namings: [Naming]) throws -> [URL] {
+        var rendered: [(ReportFormat, Part)] = []
+        for format in formats {
+            for part in try render(format, model, db: db) { rendered.append((format, part)) }
+        }
+        var written: [URL] = []
+        for naming in namings {
+            for (format, part) in rendered {
+                let url = directory.appendingPathComponent(fileName(format, part.role, naming))
+                try writeAtomically(part.data, to: url)
+                written.append(url)
+            }
+        }
+        return written
     }
 
     /// Writes `data` to `url` through a temporary file renamed into place, so a reader (a cron

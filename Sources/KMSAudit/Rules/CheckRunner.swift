@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// What `kmsaudit check` was asked to do.
 package struct CheckOptions: Sendable {
@@ -196,17 +195,14 @@ package enum CheckRunner {
         ]
         // Bind only the parameters the query names (GRDB rejects unknown ones).
         var arguments = StatementArguments()
-        let count = sqlite3_bind_parameter_count(statement.sqliteStatement)
-        if count > 0 {
-            for i in 1...count {
-                guard let cName = sqlite3_bind_parameter_name(statement.sqliteStatement, i) else { continue }
-                let key = String(String(cString: cName).dropFirst())
-                guard let value = parameters[key] else {
-                    throw RuleFileError(file: rule.origin, line: 0,
-                                        reason: "\(rule.id) uses unknown parameter :\(key) (known: \(parameters.keys.sorted().joined(separator: ", ")))")
-                }
-                arguments += [key: value]
+        for name in statement.parameterNames {
+            guard let name else { continue }
+            let key = String(name.dropFirst())
+            guard let value = parameters[key] else {
+                throw RuleFileError(file: rule.origin, line: 0,
+                                    reason: "\(rule.id) uses unknown parameter :\(key) (known: \(parameters.keys.sorted().joined(separator: ", ")))")
             }
+            arguments += [key: value]
         }
         let rows: [Row]
         do {

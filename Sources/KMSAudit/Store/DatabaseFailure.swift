@@ -10,9 +10,9 @@ package enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendabl
     case locked(path: String, waitedSeconds: Int)
     /// A statement tried to write through a read-only connection (`kmsaudit query`).
     case readOnly(reason: String)
+    /// Any other database failure, in one line (a GRDB `DatabaseError`, from GRDB itself or from
+    /// the C-API layer in Store/SQLite/, becomes one through `from`).
     case sql(reason: String)
-    /// A call into SQLite's C API failed: SQLite's result code and message, and the statement.
-    case sqlite(code: Int32, message: String, statement: String)
 
     package var description: String {
         switch self {
@@ -23,15 +23,6 @@ package enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendabl
             return "\(p): another kmsaudit is using this database (waited \(w) s; see --wait)"
         case .readOnly(let r): return "the database is opened read-only: \(r)"
         case .sql(let r): return "database error: \(r)"
-        case .sqlite(let code, let message, let statement):
-            // One line: the statement's whitespace folded and its start only (it can be long).
-            let words = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            let shown = words.count > 60 ? words.prefix(60) + "..." : Substring(words)
-            return "database error: SQLite \(code): \(Self.oneLine(message))" + (shown.isEmpty ? "" : " (in `\(shown)`)")
         }
-    }
-
-    private static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

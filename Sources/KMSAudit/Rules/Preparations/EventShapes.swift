@@ -1,5 +1,4 @@
 import Foundation
-import GRDBSQLite
 
 /// What every KMS call of one shape (`EventShapes`) shares in `KeyUseEvaluation`: the event
 /// as judged, the key's policy versions and grant periods, the allow-listing, and the verdicts
@@ -36,7 +35,7 @@ final class EventShape {
 /// The shapes of the rows of `KeyUseEvaluation.eventsSQL`: rows with the same bytes in every
 /// column but the time and ids (key, caller, operation, outcome, region, encryption context) are
 /// one shape and judge the same at the same time. A row's shape is found from its column bytes
-/// through SQLite's C API, without creating a String; the `EventShape` is made once per shape.
+/// in place (`SQLiteRow.textBytes`), without creating a String; the `EventShape` is made once per shape.
 struct EventShapes: ~Copyable {
     /// The columns of `KeyUseEvaluation.eventsSQL`.
     enum Column: Int32 {
@@ -48,25 +47,24 @@ struct EventShapes: ~Copyable {
                                       .succeeded, .viaRDS, .region, .encryptionContext]
     }
 
-    private let make: (OpaquePointer) -> EventShape
+    private let make: (SQLiteRow) -> EventShape
     private var shapes: [EventShape] = []
     private var ids = ByteInterner()
     /// The current row's shape key, rebuilt per row.
     private var key = ByteBuffer()
 
-    init(make: @escaping (OpaquePointer) -> EventShape) {
+    init(make: @escaping (SQLiteRow) -> EventShape) {
         self.make = make
     }
 
-    /// The shape of `row`'s current row.
-    mutating func shape(of row: OpaquePointer) -> EventShape {
+    /// The shape of the current row.
+    mutating func shape(of row: SQLiteRow) -> EventShape {
         key.removeAll()
         for column in Column.shape {
             // Length (or NULL) before the bytes, so no two rows' keys run together.
-            guard let text = sqlite3_column_text(row, column.rawValue) else { key.append(UInt32.max); continue }
-            let count = Int(sqlite3_column_bytes(row, column.rawValue))
-            key.append(UInt32(count))
-            key.append(UnsafeRawPointer(text), count)
+            guard let text = row.textBytes(column.rawValue) else { key.append(UInt32.max); continue }
+            key.append(UInt32(text.count))
+            if let base = text.baseAddress { key.append(base, text.count) }
         }
         let id = ids.id(of: key.bytes)
         if id == shapes.count { shapes.append(make(row)) }
@@ -74,8 +72,9 @@ struct EventShapes: ~Copyable {
     }
 
     /// A text column of the current row as GRDB reads it (`String(cString:)`); nil for NULL.
-    static func text(_ row: OpaquePointer, _ column: Column) -> String? {
-        sqlite3_column_text(row, column.rawValue).map { String(cString: $0) }
+    @inline(__always)
+    static func text(_ row: SQLiteRow, _ column: Column) -> String? {
+        row.text(column.rawValue)
     }
 }
 

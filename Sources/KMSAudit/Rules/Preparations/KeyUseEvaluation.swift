@@ -1,13 +1,12 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// KMS-002's precomputation: every KMS call on a database key (docs/rules/DECISIONS.md #2), judged
 /// against the key policy in effect at its time, the active grants and the config's allow-list,
 /// into `key_use_evaluations`.
 ///
 /// Hundreds of thousands of calls come in a few hundred shapes (same key, caller, operation and
-/// context; see `EventShapes`), so the rows are read through SQLite's C API and each shape's
+/// context; see `EventShapes`), so the rows are read through the C-API layer (`SQLiteStatement`) and each shape's
 /// event, grant lookup and allow-listing are built once. Per call only what depends on its time
 /// remains: the policy version in effect, whether a grant covers it, and the verdict for that
 /// (shape, version, granted), judged once. Only calls not judged "intended" (few) are stored.
@@ -41,10 +40,7 @@ struct KeyUseEvaluation: RulePreparation {
                 event_time, succeeded, via_rds, shared_event_id, category, policy_source, policy_from, decided_by, note)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
-        let select = try db.makeStatement(sql: Self.eventsSQL)
-        let row = select.sqliteStatement
-        guard let connection = db.sqliteConnection else { throw DatabaseFailure.sql(reason: "connection closed") }
-        defer { withExtendedLifetime(select) {} }  // `select` owns `row`
+        let select = try SQLiteStatement(db, Self.eventsSQL)
         var shapes = EventShapes { row in
             let event = KeyUseEvent(row)
             let keyARN = EventShapes.text(row, .keyARN) ?? ""
@@ -53,7 +49,8 @@ struct KeyUseEvaluation: RulePreparation {
                 grants: grants.naming(event.principal, for: event.eventName, keyARN: keyARN),
                 allowListed: allowList[keyARN]?.contains(event.principal) ?? false)
         }
-        while try SQLiteCall.step(connection, row) {
+        while try select.step() {
+            let row = select.row
             let shape = shapes.shape(of: row)
             let time = EventShapes.text(row, .eventTime) ?? ""
             guard let versionIndex = PolicyHistory.index(in: shape.versions, at: time) else { continue }  // policy unknown
@@ -71,7 +68,7 @@ struct KeyUseEvaluation: RulePreparation {
                 verdict.category, version.source, version.from, verdict.decidedBy, verdict.note,
             ])
         }
-        try SQLiteCall.reset(connection, row)
+        try select.reset()
     }
 
     typealias Verdict = (category: String, decidedBy: String?, note: String?)
@@ -155,14 +152,14 @@ struct KeyUseEvent {
     }
 
     /// From the current row of `KeyUseEvaluation.eventsSQL`.
-    init(_ row: OpaquePointer) {
+    init(_ row: SQLiteRow) {
         principal = EventShapes.text(row, .principal) ?? ""
         principalType = EventShapes.text(row, .principalType)
         principalAccount = EventShapes.text(row, .principalAccount)
         invokedBy = EventShapes.text(row, .invokedBy)
         eventName = EventShapes.text(row, .eventName) ?? ""
-        succeeded = sqlite3_column_int64(row, EventShapes.Column.succeeded.rawValue) != 0
-        viaRDS = sqlite3_column_int64(row, EventShapes.Column.viaRDS.rawValue) != 0
+        succeeded = row.int64(EventShapes.Column.succeeded.rawValue) != 0
+        viaRDS = row.int64(EventShapes.Column.viaRDS.rawValue) != 0
         region = EventShapes.text(row, .region)
         encryptionContext = [:]
         if let text = EventShapes.text(row, .encryptionContext),
