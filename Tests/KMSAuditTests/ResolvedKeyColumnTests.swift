@@ -38,7 +38,7 @@ import Testing
                 """, arguments: [Self.keyB, Self.keyB, Self.keyA])
         }
         try SchemaMigrations.migrator.migrate(queue)
-        try queue.read { db in
+        try queue.write { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT event_id, key_arn, resolved_key_arn, key_resolution FROM events ORDER BY id
                 """).map { [$0["event_id"], $0["key_arn"], $0["resolved_key_arn"], $0["key_resolution"]] as [String?] }
@@ -56,6 +56,13 @@ import Testing
             let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT event_time FROM kms_events WHERE key_arn = ? AND via_rds = 1",
                                         arguments: [Self.keyA]).map { $0["detail"] as String }
             #expect(plan.contains { $0.contains("USING INDEX events_key_time") }, "\(plan)")
+            // Also joined to a text column, as the rules and preparations query it (KMS-001).
+            try db.execute(sql: "INSERT INTO keys (key_arn, key_id, is_database_key) VALUES (?, 'k', 1)", arguments: [Self.keyA])
+            let joined = try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT e.event_id FROM keys k CROSS JOIN kms_events e ON e.key_arn = k.key_arn
+                WHERE k.is_database_key = 1 AND e.via_rds = 1
+                """).map { $0["detail"] as String }
+            #expect(joined.contains { $0.contains("SEARCH e USING INDEX events_key_time") }, "\(joined)")
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
             #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v15-resolved-key-column")
         }

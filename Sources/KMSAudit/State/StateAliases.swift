@@ -264,7 +264,7 @@ extension StateBuild {
                 -- Two index searches; an OR of the two made SQLite scan every event.
                 SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
                   FROM events e
-                 WHERE coalesce(e.key_arn, e.resolved_key_arn) IS NULL AND e.event_source = 'kms.amazonaws.com'
+                 WHERE CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) IS NULL AND e.event_source = 'kms.amazonaws.com'
                 UNION ALL
                 SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
                   FROM events e

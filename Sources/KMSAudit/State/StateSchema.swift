@@ -304,16 +304,19 @@ enum StateSchema {
     /// `events_key_time` now indexes the key `kms_events` reports, `coalesce(key_arn,
     /// resolved_key_arn)`, so that key-use queries stay index-served. At ingest the expression is
     /// `key_arn` (no resolution yet): the same entries as before, no second index to maintain.
+    /// The CAST gives the expression TEXT affinity: without it SQLite uses the index only against
+    /// a literal, not in a join or `IN` with a text column (`keys.key_arn`), and scanned events.
+    /// Queries must write the expression exactly so (`kms_events.key_arn` does).
     static let v15ResolvedKeyColumn = """
     ALTER TABLE events ADD COLUMN resolved_key_arn TEXT;
     DROP INDEX events_key_time;
     UPDATE events SET resolved_key_arn = key_arn, key_arn = NULL WHERE key_resolution = 'alias';
-    CREATE INDEX events_key_time ON events(coalesce(key_arn, resolved_key_arn), event_time, event_source, via_rds);
+    CREATE INDEX events_key_time ON events(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT), event_time, event_source, via_rds);
     DROP VIEW kms_events;
     CREATE VIEW kms_events AS
         SELECT e.id, e.event_id, e.event_time, e.event_source, e.event_name, e.event_type, e.aws_region,
                e.account, e.principal, e.principal_type, e.principal_account, e.session_name, e.invoked_by,
-               e.source_ip, e.user_agent, e.key_ref, coalesce(e.key_arn, e.resolved_key_arn) AS key_arn,
+               e.source_ip, e.user_agent, e.key_ref, CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) AS key_arn,
                e.key_arn AS record_key_arn,
                CASE WHEN e.key_resolution IS NOT NULL THEN e.key_resolution
                     WHEN e.key_arn IS NOT NULL THEN 'record' END AS resolution,
