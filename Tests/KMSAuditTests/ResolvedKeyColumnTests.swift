@@ -125,8 +125,41 @@ import Testing
         #expect(now.first { $0[0] == second.eventID } == [second.eventID, nil, Self.keyB, "alias"])
         #expect(now.first { $0[0] == first.eventID } == [first.eventID, nil, Self.keyA, "alias"])
         #expect(now.filter { $0[0] != update.eventID } == afterIngest.map { $0[0] == second.eventID ? [second.eventID, nil, Self.keyB, "alias"] : $0 })
-        try queue.read { db in
-            #expect(try String.fetchOne(db, sql: "SELECT key_arn FROM kms_events WHERE event_id = ?", arguments: [second.eventID]) == Self.keyB)
+        let viaView = try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT key_arn FROM kms_events WHERE event_id = ?", arguments: [second.eventID])
+        }
+        #expect(viaView == Self.keyB)
+    }
+}
+
+/// The stages' schemas, collected by the Store: the migrations every existing database has
+/// recorded keep their identifiers and order (GRDB would run a renamed one again).
+@Suite struct SchemaRegistrationTests {
+    @Test func migrationIdentifiersAndOrderAreThoseShipped() throws {
+        let shipped = ["v1-ingest", "v2-documents-digests", "v3-state", "v4-findings", "v5-integrity",
+                       "v6-evaluations", "v7-views", "v8-resolved-keys", "v9-covering-key-index", "v10-seed-controls",
+                       "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
+                       "v15-resolved-key-column"]
+        #expect(SchemaMigrations.migrator.migrations == shipped)
+        // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
+        // tables; v11: documents rebuilt, then grants), as the single migration did.
+        let stages = { (v: Int) in SchemaMigrations.stages.filter { $0.parts.contains { $0.version == v } }.map(\.stage) }
+        #expect(stages(2) == ["Store", "Integrity"])
+        #expect(stages(11) == ["Store", "State"])
+        #expect(stages(15) == ["State"])
+
+        let dir = try TestSupport.temporaryDirectory()
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent("fresh.sqlite").path)
+        try SchemaMigrations.migrator.migrate(queue)
+        try queue.read { (db: Database) throws in
+            #expect(try SchemaMigrations.migrator.appliedIdentifiers(db) == Set(shipped))
+            for table in ["files", "events", "documents", "digests", "digest_log_files", "keys", "grants", "findings",
+                          "integrity_results", "key_policy_judgements"] {
+                #expect(try db.tableExists(table), "\(table)")
+            }
+            for view in ["kms_events", "current_db_resources", "database_overview", "latest_findings"] {
+                #expect(try db.viewExists(view), "\(view)")
+            }
         }
     }
 }
