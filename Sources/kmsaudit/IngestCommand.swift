@@ -46,7 +46,8 @@ struct IngestCommand: ParsableCommand {
         let db = try AuditDatabase(path: database.db)
         var options = reading.ingestOptions(paths: paths)
         if let commitInterval { options.commitInterval = commitInterval }
-        let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet)).run()
+        let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet),
+                                    hooks: .standard).run()
         withExtendedLifetime(lock) {}
         for failure in summary.warnings.prefix(20) + summary.failures {
             FileHandle.standardError.write(Data(("kmsaudit: " + failure + "\n").utf8))

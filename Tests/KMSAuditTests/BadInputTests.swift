@@ -18,7 +18,7 @@ import Testing
         let dbPath = dir.appendingPathComponent("audit.sqlite").path
         let summary = try Ingestor(database: try AuditDatabase(path: dbPath),
                                    options: IngestOptions(paths: [dir.path], limits: limits),
-                                   progress: ProgressLine(quiet: true)).run()
+                                   progress: ProgressLine(quiet: true), hooks: .standard).run()
         return (summary, try DatabaseQueue(path: dbPath), bad)
     }
 
@@ -236,7 +236,7 @@ import Testing
         try TestSupport.write(goodKey, to: inv.appendingPathComponent("describe-key-5678.json"))
         let dbPath = dir.appendingPathComponent("audit.sqlite").path
         let summary = try Ingestor(database: try AuditDatabase(path: dbPath), options: IngestOptions(paths: [dir.path]),
-                                   progress: ProgressLine(quiet: true)).run()
+                                   progress: ProgressLine(quiet: true), hooks: .standard).run()
         #expect(summary.filesFailed == bad.count)
         for (name, _, message) in bad {
             let path = inv.appendingPathComponent(name).standardizedFileURL.path

@@ -8,7 +8,7 @@ import Testing
     func ingest(_ paths: [URL], db: URL, allSources: Bool = false) throws -> IngestSummary {
         let database = try AuditDatabase(path: db.path)
         return try Ingestor(database: database, options: IngestOptions(paths: paths.map(\.path), storeAllSources: allSources),
-                            progress: ProgressLine(quiet: true)).run()
+                            progress: ProgressLine(quiet: true), hooks: .standard).run()
     }
 
     /// The database is in WAL mode (readers and the nightly writer never wait for each other),

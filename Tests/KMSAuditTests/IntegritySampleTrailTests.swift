@@ -16,7 +16,7 @@ import Testing
         _ = try SampleGenerator.generate(sample)
         try tamper(trail)
         let database = try AuditDatabase(path: dir.appendingPathComponent("audit.sqlite").path)
-        _ = try Ingestor(database: database, options: IngestOptions(paths: [trail.path]), progress: ProgressLine(quiet: true)).run()
+        _ = try Ingestor(database: database, options: IngestOptions(paths: [trail.path]), progress: ProgressLine(quiet: true), hooks: .standard).run()
         var options = CheckOptions()
         options.publicKeysPath = trail.appendingPathComponent("public-keys.json").path
         _ = try CheckRunner.run(database, options)

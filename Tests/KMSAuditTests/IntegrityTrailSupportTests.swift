@@ -164,7 +164,7 @@ struct IntegrityTrail {
         let path = root.appendingPathComponent("audit.sqlite").path
         let database = try AuditDatabase(path: path)
         let options = IngestOptions(paths: [root.appendingPathComponent("AWSLogs").path], threads: 1)
-        _ = try Ingestor(database: database, options: options, progress: ProgressLine(quiet: true)).run()
+        _ = try Ingestor(database: database, options: options, progress: ProgressLine(quiet: true), hooks: .standard).run()
         try database.queue.write { db in
             let pending = try Row.fetchAll(db, sql: """
                 SELECT f.id, f.path, f.object_key, f.content_sha256 FROM files f

@@ -57,7 +57,7 @@ import Testing
             paths.append(target.path)
         }
         let database = try AuditDatabase(path: dbPath)
-        let ingest = try Ingestor(database: database, options: IngestOptions(paths: paths), progress: ProgressLine(quiet: true)).run()
+        let ingest = try Ingestor(database: database, options: IngestOptions(paths: paths), progress: ProgressLine(quiet: true), hooks: .standard).run()
         #expect(ingest.filesFailed == 0)
         #expect(ingest.filesRead == Self.expectations.count)
         // The one record that is not CloudTrail (a hand-written Panther fixture without eventID) is kept aside.

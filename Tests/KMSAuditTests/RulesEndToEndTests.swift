@@ -25,7 +25,7 @@ import Testing
         let dbPath = dir.appendingPathComponent("audit.sqlite").path
         let database = try AuditDatabase(path: dbPath)
         let ingest = try Ingestor(database: database, options: IngestOptions(paths: [trail.path]),
-                                  progress: ProgressLine(quiet: true)).run()
+                                  progress: ProgressLine(quiet: true), hooks: .standard).run()
         #expect(ingest.filesFailed == 0)
         var options = CheckOptions()
         options.publicKeysPath = trail.appendingPathComponent("public-keys.json").path

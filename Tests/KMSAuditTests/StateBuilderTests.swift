@@ -98,8 +98,9 @@ import Testing
         s.add(create, before, first, second, after)
         try s.build()
         func stored(_ r: Real) throws -> (String?, String?) {
-            let row = try s.row("SELECT key_arn, key_resolution FROM events WHERE event_id = ?", [r.eventID])
-            return (row["key_arn"], row["key_resolution"])
+            let row = try s.row("SELECT key_arn, resolved_key_arn, key_resolution FROM events WHERE event_id = ?", [r.eventID])
+            #expect(row["key_arn"] as String? == nil, "the record's key (none) is never overwritten")
+            return (row["resolved_key_arn"], row["key_resolution"])
         }
         #expect(try stored(before) == (nil, "unresolved"))
         for r in [first, second, after] { #expect(try stored(r) == (Self.keyA, "alias")) }
@@ -119,7 +120,7 @@ import Testing
         let later = s.root.appendingPathComponent("in/logs/111122223333_CloudTrail_us-east-1_20240102T0000Z_later.json")
         try TestSupport.batch([update.json, delete.json]).write(to: later)
         let ingest = try Ingestor(database: s.database, options: IngestOptions(paths: [s.root.appendingPathComponent("in").path]),
-                                  progress: ProgressLine(quiet: true)).run()
+                                  progress: ProgressLine(quiet: true), hooks: .standard).run()
         #expect(ingest.filesRead == 1 && ingest.eventsStored == 2)
         // Ingest itself brings the resolutions up to date, before any check.
         #expect(try stored(second) == (Self.keyB, "alias"), "re-resolved by ingest")
@@ -587,7 +588,7 @@ import Testing
         _ = try TestSupport.realSampleTree(in: root.appendingPathComponent("in"))
         let database = try AuditDatabase(path: root.appendingPathComponent("audit.sqlite").path)
         _ = try Ingestor(database: database, options: IngestOptions(paths: [root.appendingPathComponent("in").path]),
-                         progress: ProgressLine(quiet: true)).run()
+                         progress: ProgressLine(quiet: true), hooks: .standard).run()
         let summary = try database.queue.write { db in
             try StateBuilder.rebuild(db, options: StateOptions(policyNamesRDSViaService: StateScenario.namesRDSViaService))
         }
@@ -804,7 +805,7 @@ final class StateScenario {
         try FileManager.default.createDirectory(at: dbDir, withIntermediateDirectories: true)
         database = try AuditDatabase(path: dbDir.appendingPathComponent("audit.sqlite").path)
         let ingest = try Ingestor(database: database, options: IngestOptions(paths: [root.appendingPathComponent("in").path]),
-                                  progress: ProgressLine(quiet: true)).run()
+                                  progress: ProgressLine(quiet: true), hooks: .standard).run()
         #expect(ingest.filesFailed == 0, "\(ingest.failures)")
         #expect(ingest.eventsStored == records.count, "every record of the story is stored")
         return try rebuild(extraKeys: extraKeys, viaService: viaService)

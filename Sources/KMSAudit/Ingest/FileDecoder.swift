@@ -3,6 +3,8 @@
 struct FileDecoder {
     var limits: ReaderLimits
     var storeAllSources: Bool
+    /// The stage that parses digest files (`IngestHooks.digestFiles`).
+    var digestStep: IngestFileStep?
     var chunkSize = 512
 
     struct Cancelled: Error {}
@@ -25,16 +27,11 @@ struct FileDecoder {
             do { _ = try JSONTape(parsing: whole.content, maxDepth: limits.maxDepth) } catch let e as JSONTapeError {
                 throw InputError.json(file: file.path, offset: Int64(e.offset), reason: e.reason)
             }
-            let digest: DigestRecord
-            do {
-                digest = try DigestParser.parse(content: whole.content, objectKey: file.objectKey)
-            } catch let e as DigestParseError {
-                throw InputError.shape(file: file.path, reason: "not a CloudTrail digest: \(e.reason)")
-            }
+            let store = try digestStep?.decode(whole.content, file.path, file.objectKey)
             let read = FileReadResult(shape: .singleRecord, records: 0, gzip: whole.gzip, fileBytes: file.size,
                                       contentBytes: Int64(whole.content.count), fileSHA256: whole.fileSHA256,
                                       contentSHA256: whole.contentSHA256)
-            return DecodedFile(read: read, sourceCounts: [], firstEventTime: nil, lastEventTime: nil, digest: digest)
+            return DecodedFile(read: read, sourceCounts: [], firstEventTime: nil, lastEventTime: nil, storeDigest: store)
         }
 
         var tally = SourceTally(storeAll: storeAllSources)

@@ -70,8 +70,8 @@ struct DecodedFile {
     var lastEventTime: String?
     /// Set when the file was a key policy or inventory document, not events.
     var document: DocumentInput?
-    /// Set when the file was a CloudTrail digest.
-    var digest: DigestRecord?
+    /// Set when the file was a CloudTrail digest: what the digest step (`IngestHooks`) stores.
+    var storeDigest: IngestFileStep.Store?
     /// Records that are valid JSON but not valid CloudTrail records: kept verbatim, not stored.
     var rejected: [RejectedRecord] = []
 }

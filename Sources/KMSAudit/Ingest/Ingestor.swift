@@ -7,17 +7,22 @@ import GRDB
 ///
 /// Decoding runs ahead of the writer by a few files at most; the writer stores files in
 /// discovery order, so the first copy of a duplicated event is always the same one.
+///
+/// What other stages do with the input (digests, alias resolutions) comes in as `hooks`,
+/// registered where the command wires the stages (`IngestHooks.standard`).
 package final class Ingestor {
     private let database: AuditDatabase
     private let options: IngestOptions
     private let progress: ProgressLine
+    private let hooks: IngestHooks
     /// How far decoding may run ahead of the writer, in files.
     private let lookahead = 6
 
-    package init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine) {
+    package init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine, hooks: IngestHooks) {
         self.database = database
         self.options = options
         self.progress = progress
+        self.hooks = hooks
     }
 
     package func run() throws -> IngestSummary {
@@ -47,8 +52,9 @@ package final class Ingestor {
             }
             try store(work, db: db, summary: &summary, started: started)
             if summary.filesRead > 0 {
-                // New or re-read events: their keys, as far as aliases tell, onto the events.
-                try StateBuilder.refreshKeyResolutions(db)
+                // New or re-read events: the later stages' steps (the keys, as far as aliases tell,
+                // onto the events).
+                for step in hooks.afterIngest { try step.run(db) }
             }
             summary.seconds = Date().timeIntervalSince(started)
             try db.execute(sql: """
@@ -72,7 +78,8 @@ package final class Ingestor {
                        summary: inout IngestSummary, started: Date) throws {
         let handoffs = work.map { _ in FileHandoff() }
         let scheduler = DecodeScheduler(count: work.count, lookahead: lookahead)
-        let decoder = FileDecoder(limits: options.limits, storeAllSources: options.storeAllSources)
+        let decoder = FileDecoder(limits: options.limits, storeAllSources: options.storeAllSources,
+                                  digestStep: hooks.digestFiles)
         let totalBytes = max(1, work.reduce(Int64(0)) { $0 + $1.file.size })
         var doneBytes: Int64 = 0
 
@@ -138,7 +145,10 @@ package final class Ingestor {
         var entry = FilesLedger.Entry(file: file, status: "ok")
         try batch.beginFile(undoable: !handoff.hasSucceeded)
         do {
-            if let previous { try FilesLedger.forgetContent(db, fileID: previous.id) }
+            if let previous {
+                try FilesLedger.forgetContent(db, fileID: previous.id)
+                try hooks.digestFiles?.forget(db, previous.id)
+            }
             try ledger.upsert(entry, runID: summary.runID, now: now)
             let fileID = try ledger.id(of: file.path)
             var tally = EventWriter.Tally()
@@ -159,8 +169,8 @@ package final class Ingestor {
                     entry.otherRecords = decoded.sourceCounts.reduce(0) { $0 + $1.records - $1.stored }
                     entry.firstEventTime = decoded.firstEventTime
                     entry.lastEventTime = decoded.lastEventTime
-                    if let digest = decoded.digest {
-                        _ = try DigestStore.insert(db, fileID: fileID, digest: digest, contentSHA256: decoded.read.contentSHA256)
+                    if let storeDigest = decoded.storeDigest {
+                        try storeDigest(db, fileID, decoded.read.contentSHA256)
                     }
                     if let document = decoded.document {
                         entry.format = document.kind.rawValue

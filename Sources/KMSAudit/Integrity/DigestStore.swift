@@ -41,3 +41,22 @@ package enum DigestStore {
         try db.execute(sql: "DELETE FROM digests WHERE file_id = ?", arguments: [fileID])
     }
 }
+
+extension DigestStore {
+    /// Integrity's step for CloudTrail digest files during ingest ("digests"), wired in
+    /// `IngestHooks.standard`: parsed on the decoding thread, stored in the file's transaction.
+    package static let ingestStep = IngestFileStep(
+        name: "digests",
+        decode: { content, path, objectKey in
+            let digest: DigestRecord
+            do {
+                digest = try DigestParser.parse(content: content, objectKey: objectKey)
+            } catch let e as DigestParseError {
+                throw InputError.shape(file: path, reason: "not a CloudTrail digest: \(e.reason)")
+            }
+            return { db, fileID, contentSHA256 in
+                _ = try DigestStore.insert(db, fileID: fileID, digest: digest, contentSHA256: contentSHA256)
+            }
+        },
+        forget: { db, fileID in try DigestStore.forget(db, fileID: fileID) })
+}

@@ -7,6 +7,51 @@
 /// from the file name, and for every listed log file its object key from `AWSLogs/` on (the
 /// form `files.object_key` has, so a bucket prefix does not defeat the match).
 enum IntegritySchema {
+    static let schema = StageSchema(stage: "Integrity", parts: [
+        SchemaPart(2, "documents-digests", sql: v2Digests),
+        SchemaPart(5, "integrity", sql: v5),
+    ])
+
+    /// CloudTrail digest files with the log files they list. (The `documents` table of the same
+    /// migration is the Store's, `LedgerSchema.v2Documents`.)
+    static let v2Digests = """
+    CREATE TABLE digests (
+        id                      INTEGER PRIMARY KEY,
+        file_id                 INTEGER NOT NULL UNIQUE REFERENCES files(id),
+        object_key              TEXT,
+        digest_s3_bucket        TEXT,
+        digest_s3_object        TEXT,
+        account                 TEXT,
+        region                  TEXT,
+        trail                   TEXT,
+        start_time              TEXT,
+        end_time                TEXT,
+        content_sha256          TEXT NOT NULL,
+        previous_s3_bucket      TEXT,
+        previous_s3_object      TEXT,
+        previous_hash           TEXT,
+        previous_hash_algorithm TEXT,
+        previous_signature      TEXT,
+        signature_algorithm     TEXT,
+        public_key_fingerprint  TEXT,
+        newest_event_time       TEXT,
+        oldest_event_time       TEXT
+    );
+    CREATE INDEX digests_chain ON digests(account, region, trail, end_time);
+
+    CREATE TABLE digest_log_files (
+        digest_id         INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+        s3_bucket         TEXT,
+        s3_object         TEXT NOT NULL,
+        hash_value        TEXT NOT NULL,
+        hash_algorithm    TEXT,
+        newest_event_time TEXT,
+        oldest_event_time TEXT
+    );
+    CREATE INDEX digest_log_files_object ON digest_log_files(s3_object);
+    CREATE INDEX digest_log_files_digest ON digest_log_files(digest_id);
+    """
+
     static let v5 = """
     ALTER TABLE digests ADD COLUMN end_time_text TEXT;
     ALTER TABLE digests ADD COLUMN home_region TEXT;

@@ -259,15 +259,16 @@ extension StateBuild {
         try db.execute(sql: """
             INSERT INTO event_keys (event_rowid, event_id, key_ref, alias_name, alias_account, alias_region, key_arn, resolution)
             WITH c AS MATERIALIZED (
-                -- No key ARN in the record: none stored, or one an earlier build resolved (two
-                -- index searches; an OR of the two made SQLite scan every event).
+                -- No key ARN in the record (`key_arn` NULL): not resolved yet or unresolvable
+                -- (events_key_time), or resolved by an earlier build (the key_resolution index).
+                -- Two index searches; an OR of the two made SQLite scan every event.
                 SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
                   FROM events e
-                 WHERE e.key_arn IS NULL AND e.event_source = 'kms.amazonaws.com'
+                 WHERE CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) IS NULL AND e.event_source = 'kms.amazonaws.com'
                 UNION ALL
                 SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
                   FROM events e
-                 WHERE e.key_resolution IS NOT NULL AND e.key_arn IS NOT NULL AND e.event_source = 'kms.amazonaws.com'
+                 WHERE e.key_resolution IS NOT NULL AND e.resolved_key_arn IS NOT NULL AND e.event_source = 'kms.amazonaws.com'
             ),
             a AS (
                 SELECT c.*,

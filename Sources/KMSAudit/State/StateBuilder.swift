@@ -80,18 +80,19 @@ package enum StateBuilder {
     }
 
     /// Alias resolutions are redone from scratch (aliases change as events arrive) and kept on
-    /// the events themselves so that `kms_events` needs no join (migration v8). The build reads
-    /// each event's key as its record gave it (`key_resolution IS NULL`), and only the events
-    /// whose resolution changed are written: re-doing all of them every night cost ~0.8 s.
+    /// the events themselves so that `kms_events` needs no join (migrations v8, v15): in
+    /// `resolved_key_arn` and `key_resolution`, never in `key_arn`, which stays the key the
+    /// record named. Only the events whose resolution changed are written: re-doing all of them
+    /// every night cost ~0.8 s.
     static func writeBackKeyResolutions(_ db: Database) throws {
         try db.execute(sql: """
-            UPDATE events SET key_arn = NULL, key_resolution = NULL
+            UPDATE events SET resolved_key_arn = NULL, key_resolution = NULL
              WHERE key_resolution IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL);
-            UPDATE events SET key_arn = k.key_arn, key_resolution = k.resolution
+            UPDATE events SET resolved_key_arn = k.key_arn, key_resolution = k.resolution
               FROM event_keys k
              WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL
-               AND (events.key_arn IS NOT k.key_arn OR events.key_resolution IS NOT k.resolution);
+               AND (events.resolved_key_arn IS NOT k.key_arn OR events.key_resolution IS NOT k.resolution);
             """)
     }
 }
@@ -218,5 +219,12 @@ final class StateBuild {
                 response: StateJSON.fields(row.stateText("response_elements"))))
         }
         return out
+    }
+}
+
+extension StateBuilder {
+    /// State's step after ingest ("key-resolutions"), wired in `IngestHooks.standard`.
+    package static let keyResolutionsStep = PostIngestStep(name: "key-resolutions") { db in
+        try StateBuilder.refreshKeyResolutions(db)
     }
 }

@@ -252,13 +252,18 @@ extension StateBuild {
     /// `keys`: every key ARN seen anywhere, with creation, deletion and why it is a database key.
     func buildKeys() throws {
         // The events' distinct keys by hopping through events_key_time, one search per key
-        // (a DISTINCT read every entry of the index: 0.04 s against under 1 ms).
+        // (a DISTINCT read every entry of the index: 0.04 s against under 1 ms). The index holds
+        // the records' keys and the resolutions last written (`event_keys`, below, adds this
+        // build's), as the expression written here (StateSchema.v15ResolvedKeyColumn).
         try db.execute(sql: """
             INSERT OR IGNORE INTO keys (key_arn, key_id)
             WITH RECURSIVE event_key(a) AS (
-                SELECT min(key_arn) FROM events WHERE key_arn IS NOT NULL
+                SELECT min(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT)) FROM events
+                 WHERE CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IS NOT NULL
                 UNION ALL
-                SELECT (SELECT min(key_arn) FROM events WHERE key_arn > event_key.a) FROM event_key WHERE event_key.a IS NOT NULL
+                SELECT (SELECT min(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT)) FROM events
+                         WHERE CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) > event_key.a)
+                  FROM event_key WHERE event_key.a IS NOT NULL
             )
             SELECT a, substr(a, instr(a, ':key/') + 5) FROM (
                 SELECT a FROM event_key WHERE a IS NOT NULL
@@ -357,8 +362,9 @@ extension StateBuild {
             SELECT key_arn, 'policy-via-service-rds', 2 FROM key_policies WHERE names_rds_via_service = 1;
             INSERT OR IGNORE INTO state_key_reasons
             SELECT k.key_arn, 'used-via-rds', 3 FROM keys k
-             WHERE EXISTS (SELECT 1 FROM events e WHERE e.key_arn = k.key_arn AND e.via_rds = 1
-                                                    AND e.key_resolution IS NULL)
+             WHERE EXISTS (SELECT 1 FROM events e
+                            WHERE CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) = k.key_arn AND e.via_rds = 1
+                              AND e.key_arn IS NOT NULL)  -- the record's own key, through events_key_time
                 OR EXISTS (SELECT 1 FROM event_keys x JOIN events e ON e.id = x.event_rowid
                             WHERE x.key_arn = k.key_arn AND e.via_rds = 1);
             INSERT OR IGNORE INTO state_key_reasons

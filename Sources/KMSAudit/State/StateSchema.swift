@@ -5,6 +5,14 @@
 /// Conventions as everywhere: times are `YYYY-MM-DDTHH:MM:SSZ` text; a NULL `valid_from` means
 /// "since the beginning of time", a NULL `valid_to` means "still in effect".
 enum StateSchema {
+    static let schema = StageSchema(stage: "State", parts: [
+        SchemaPart(3, "state", sql: v3),
+        SchemaPart(8, "resolved-keys", sql: v8ResolvedKeys),
+        SchemaPart(10, "seed-controls", sql: v10SeedControls),
+        SchemaPart(11, "grant-documents", sql: v11Grants),
+        SchemaPart(15, "resolved-key-column", foreignKeyChecks: .immediate, sql: v15ResolvedKeyColumn),
+    ])
+
     static let v3 = """
     CREATE TABLE state_builds (
         id       INTEGER PRIMARY KEY,
@@ -233,6 +241,89 @@ enum StateSchema {
     );
     CREATE INDEX backup_copy_jobs_resource ON backup_copy_jobs(resource_arn, event_time);
     CREATE INDEX backup_copy_jobs_db_resource ON backup_copy_jobs(db_resource_id, event_time);
+    """
+
+    /// Alias-resolved keys on the events themselves (marked by `key_resolution`; in `key_arn` until
+    /// v15 moved them to `resolved_key_arn`), so that `kms_events` is a plain filter of `events`
+    /// that uses the key index. As a UNION ALL view joined to `keys` it was materialised whole,
+    /// raw text included: 1.5 GB and 4 s on 2M events.
+    static let v8ResolvedKeys = """
+    ALTER TABLE events ADD COLUMN key_resolution TEXT;
+    CREATE INDEX events_key_resolution ON events(key_resolution) WHERE key_resolution IS NOT NULL;
+    DROP VIEW kms_events;
+    CREATE VIEW kms_events AS
+        SELECT e.id, e.event_id, e.event_time, e.event_source, e.event_name, e.event_type, e.aws_region,
+               e.account, e.principal, e.principal_type, e.principal_account, e.session_name, e.invoked_by,
+               e.source_ip, e.user_agent, e.key_ref, e.key_arn,
+               CASE WHEN e.key_resolution IS NULL THEN e.key_arn END AS record_key_arn,
+               CASE WHEN e.key_resolution IS NOT NULL THEN e.key_resolution
+                    WHEN e.key_arn IS NOT NULL THEN 'record' END AS resolution,
+               e.via_rds, e.succeeded, e.error_code, e.error_message, e.shared_event_id, e.file_id,
+               e.record_index, e.raw, e.request_parameters, e.response_elements, e.additional_event_data
+          FROM events e
+         WHERE e.event_source = 'kms.amazonaws.com';
+    """
+
+    /// `grants` rows from `list-grants` documents: such a grant holds from the beginning of time (no
+    /// creation event: `created_at` NULL) until an event about it. `grants` is derived state, refilled
+    /// by every `check`, so it is simply recreated. (The `documents` change of the same migration is
+    /// the Store's, `LedgerSchema.v11GrantDocuments`.)
+    static let v11Grants = """
+    DROP TABLE grants;
+    CREATE TABLE grants (
+        id                 INTEGER PRIMARY KEY,
+        grant_id           TEXT NOT NULL,
+        key_arn            TEXT,
+        grantee_principal  TEXT,
+        retiring_principal TEXT,
+        operations         TEXT NOT NULL DEFAULT '[]',
+        constraints        TEXT,
+        name               TEXT,
+        grantee_is_rds     INTEGER NOT NULL DEFAULT 0,
+        created_at         TEXT,
+        created_event_id   TEXT,
+        created_by         TEXT,
+        created_via_rds    INTEGER NOT NULL DEFAULT 0,
+        ended_at           TEXT,
+        ended_by           TEXT CHECK (ended_by IN ('RevokeGrant', 'RetireGrant')),
+        ended_event_id     TEXT,
+        ended_principal    TEXT,
+        source             TEXT NOT NULL DEFAULT 'event' CHECK (source IN ('event', 'inventory')),
+        file_id            INTEGER
+    );
+    CREATE INDEX grants_key ON grants(key_arn, created_at);
+    CREATE INDEX grants_grant_id ON grants(grant_id);
+    """
+
+    /// The key a record named and the key resolved from an alias in separate columns: `key_arn`
+    /// is what ingest stored from the record and is never rewritten; `resolved_key_arn` is the
+    /// alias's key as of the call's time (only for calls whose record names no key ARN; with
+    /// `key_resolution` 'alias'), written by the state stage. Until now the resolution overwrote
+    /// `key_arn`: moved over, and the record's key (none, for such a call) restored.
+    ///
+    /// `events_key_time` now indexes the key `kms_events` reports, `coalesce(key_arn,
+    /// resolved_key_arn)`, so that key-use queries stay index-served. At ingest the expression is
+    /// `key_arn` (no resolution yet): the same entries as before, no second index to maintain.
+    /// The CAST gives the expression TEXT affinity: without it SQLite uses the index only against
+    /// a literal, not in a join or `IN` with a text column (`keys.key_arn`), and scanned events.
+    /// Queries must write the expression exactly so (`kms_events.key_arn` does).
+    static let v15ResolvedKeyColumn = """
+    ALTER TABLE events ADD COLUMN resolved_key_arn TEXT;
+    DROP INDEX events_key_time;
+    UPDATE events SET resolved_key_arn = key_arn, key_arn = NULL WHERE key_resolution = 'alias';
+    CREATE INDEX events_key_time ON events(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT), event_time, event_source, via_rds);
+    DROP VIEW kms_events;
+    CREATE VIEW kms_events AS
+        SELECT e.id, e.event_id, e.event_time, e.event_source, e.event_name, e.event_type, e.aws_region,
+               e.account, e.principal, e.principal_type, e.principal_account, e.session_name, e.invoked_by,
+               e.source_ip, e.user_agent, e.key_ref, CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) AS key_arn,
+               e.key_arn AS record_key_arn,
+               CASE WHEN e.key_resolution IS NOT NULL THEN e.key_resolution
+                    WHEN e.key_arn IS NOT NULL THEN 'record' END AS resolution,
+               e.via_rds, e.succeeded, e.error_code, e.error_message, e.shared_event_id, e.file_id,
+               e.record_index, e.raw, e.request_parameters, e.response_elements, e.additional_event_data
+          FROM events e
+         WHERE e.event_source = 'kms.amazonaws.com';
     """
 
     /// Every derived table, in an order that deletes dependents first.

@@ -104,8 +104,9 @@ enum FilesLedger {
             ingest_run_id = excluded.ingest_run_id, ingested_at = excluded.ingested_at
         """
 
-    /// Before a changed file is read again: drop what it contributed. An event this file
-    /// stored first that another file also delivered stays, re-attributed to that file.
+    /// Before a changed file is read again: drop what it contributed to the ledger's tables (the
+    /// other stages' rows go through `IngestHooks`). An event this file stored first that another
+    /// file also delivered stays, re-attributed to that file.
     static func forgetContent(_ db: Database, fileID: Int64) throws {
         try db.execute(sql: """
             UPDATE events SET file_id = (
@@ -126,6 +127,5 @@ enum FilesLedger {
         try db.execute(sql: "DELETE FROM source_counts WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM documents WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM rejected_records WHERE file_id = ?", arguments: [fileID])
-        try DigestStore.forget(db, fileID: fileID)
     }
 }

@@ -1,14 +1,56 @@
-/// Migration `v12-databases-view`: `database_overview`, one row per DB resource (a cluster, or an
-/// instance outside a cluster) with its key, who controls that key, and every recovery path with
-/// the key that protects it. It answers "if this key were gone tomorrow, what would we lose?" for
-/// the report's Databases section and for ad-hoc SQL (docs/SCHEMA.md "Views").
-///
-/// The view reads only the derived state (`db_resources`, `snapshots`, `keys`, `alias_history`)
-/// and the creating event of a read replica, so it costs nothing until queried. It carries every
-/// incarnation with its `created_at`/`deleted_at` and every path with its own times, so a caller
-/// can judge the state at any instant (the report uses the run's window end,
-/// docs/rules/DECISIONS.md #33); `survives_key_loss` is the state after everything ingested.
-enum DatabaseOverviewSchema {
+/// The views for the questions people ask most (docs/SCHEMA.md "Views"), over the other stages'
+/// tables, for `kmsaudit query`, the report and ad-hoc SQL. Registered in
+/// `SchemaMigrations.stages`. (`kms_events`, the KMS calls with their resolved key, is the
+/// State stage's: it is defined with the columns the state stage writes.)
+enum QueryViews {
+    static let schema = StageSchema(stage: "Query", parts: [
+        SchemaPart(7, "views", sql: v7Views),
+        SchemaPart(12, "databases-view", sql: v12),
+    ])
+
+    /// Views for the questions people ask most (docs/SCHEMA.md "Views").
+    static let v7Views = """
+    CREATE VIEW current_db_resources AS
+    SELECT r.arn, r.identifier, r.kind, r.engine, r.account, r.region, r.cluster_identifier,
+           r.storage_encrypted, r.kms_key_arn, r.backup_retention_period, r.created_at, r.last_event_at,
+           k.is_database_key,
+           (SELECT c.new_state FROM key_state_changes c WHERE c.key_arn = r.kms_key_arn
+             ORDER BY c.event_time DESC LIMIT 1) AS key_state,
+           (SELECT count(*) FROM snapshots s WHERE (s.db_resource_id = r.id OR s.resource_arn = r.arn)
+             AND s.deleted_at IS NULL) AS snapshots,
+           (SELECT count(*) FROM snapshots s WHERE (s.db_resource_id = r.id OR s.resource_arn = r.arn)
+             AND s.deleted_at IS NULL AND s.key_arn IS NOT NULL AND s.key_arn <> r.kms_key_arn) AS snapshots_under_other_key
+    FROM db_resources r LEFT JOIN keys k ON k.key_arn = r.kms_key_arn
+    WHERE r.deleted_at IS NULL;
+
+    CREATE VIEW kms_use_by_key_principal AS
+    SELECT key_arn, principal, count(*) AS calls, sum(via_rds) AS via_rds_calls,
+           sum(1 - via_rds) AS direct_calls, sum(1 - succeeded) AS failed_calls,
+           min(event_time) AS first_seen, max(event_time) AS last_seen,
+           group_concat(DISTINCT event_name) AS event_names
+    FROM kms_events WHERE key_arn IS NOT NULL
+    GROUP BY key_arn, principal;
+
+    CREATE VIEW latest_findings AS
+    SELECT f.* FROM findings f WHERE f.run_id = (SELECT max(id) FROM runs WHERE status = 'ok');
+
+    CREATE VIEW key_state_history AS
+    SELECT c.key_arn, c.event_time, c.event_name, c.new_state, c.principal, c.deletion_date, c.event_id,
+           k.is_database_key,
+           (SELECT group_concat(DISTINCT a.alias_name) FROM alias_history a WHERE a.key_arn = c.key_arn) AS aliases
+    FROM key_state_changes c LEFT JOIN keys k ON k.key_arn = c.key_arn;
+    """
+
+    /// Migration `v12-databases-view`: `database_overview`, one row per DB resource (a cluster, or an
+    /// instance outside a cluster) with its key, who controls that key, and every recovery path with
+    /// the key that protects it. It answers "if this key were gone tomorrow, what would we lose?" for
+    /// the report's Databases section and for ad-hoc SQL (docs/SCHEMA.md "Views").
+    ///
+    /// The view reads only the derived state (`db_resources`, `snapshots`, `keys`, `alias_history`)
+    /// and the creating event of a read replica, so it costs nothing until queried. It carries every
+    /// incarnation with its `created_at`/`deleted_at` and every path with its own times, so a caller
+    /// can judge the state at any instant (the report uses the run's window end,
+    /// docs/rules/DECISIONS.md #33); `survives_key_loss` is the state after everything ingested.
     static let v12 = """
     CREATE VIEW database_overview AS
     WITH aws_rds_keys AS (

@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+import Testing
+@testable import KMSAudit
+
+/// `events.key_arn` is the key the record named, as ingest stored it; an alias's key goes to
+/// `resolved_key_arn` (migration v15). Real records (Fixtures/state), the real binary, a real file.
+@Suite struct ResolvedKeyColumnTests {
+    static let kms = StateBuilderTests.kms
+    static let keyA = StateBuilderTests.keyA
+    static let keyB = StateBuilderTests.keyB
+
+    /// A call by alias only (the real record lists the key in resources[]; without it the key can
+    /// only come from the alias).
+    static func useByAlias(_ id: String, at time: String) throws -> Real {
+        try Real.record("\(kms)/alias-ct.example1.json")
+            .with(["eventID": id, "eventTime": time, "requestParameters.keyId": "alias/ExampleAlias", "resources": nil])
+    }
+
+    /// A database from before v15 holds the alias's key in `key_arn` (with `key_resolution`
+    /// 'alias'): migrating moves it to `resolved_key_arn` and gives `key_arn` back the record's key
+    /// (none: only calls whose record names no key are resolved), leaving the rest alone.
+    @Test func migrationMovesOldResolutionsToTheirOwnColumn() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let path = dir.appendingPathComponent("v14.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try SchemaMigrations.migrator.migrate(queue, upTo: "v14-policy-judgements")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO files (id, path, kind, size, mtime_ns, status, ingested_at)
+                VALUES (1, '/logs/a.json', 'log', 2, 0, 'ok', '2026-12-01T00:00:00Z');
+                INSERT INTO events (id, event_id, event_time, event_source, event_name, principal, key_ref, key_arn,
+                                    via_rds, succeeded, file_id, record_index, raw, key_resolution) VALUES
+                    (1, 'by-record', '2022-08-20T00:00:00Z', 'kms.amazonaws.com', 'Decrypt', 'p', ?, ?, 1, 1, 1, 0, '{}', NULL),
+                    (2, 'by-alias', '2022-08-21T00:00:00Z', 'kms.amazonaws.com', 'Decrypt', 'p', 'alias/ExampleAlias', ?, 1, 1, 1, 1, '{}', 'alias'),
+                    (3, 'unresolved', '2022-08-22T00:00:00Z', 'kms.amazonaws.com', 'Decrypt', 'p', 'alias/Gone', NULL, 0, 1, 1, 2, '{}', 'unresolved'),
+                    (4, 'rds', '2022-08-23T00:00:00Z', 'rds.amazonaws.com', 'CreateDBCluster', 'p', NULL, NULL, 0, 1, 1, 3, '{}', NULL);
+                """, arguments: [Self.keyB, Self.keyB, Self.keyA])
+        }
+        try SchemaMigrations.migrator.migrate(queue)
+        try queue.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT event_id, key_arn, resolved_key_arn, key_resolution FROM events ORDER BY id
+                """).map { [$0["event_id"], $0["key_arn"], $0["resolved_key_arn"], $0["key_resolution"]] as [String?] }
+            #expect(rows == [["by-record", Self.keyB, nil, nil],
+                             ["by-alias", nil, Self.keyA, "alias"],
+                             ["unresolved", nil, nil, "unresolved"],
+                             ["rds", nil, nil, nil]])
+            // The view keeps its documented columns: key_arn the resolved key, record_key_arn the record's.
+            let view = try Row.fetchAll(db, sql: "SELECT event_id, key_arn, record_key_arn, resolution FROM kms_events ORDER BY id")
+                .map { [$0["event_id"], $0["key_arn"], $0["record_key_arn"], $0["resolution"]] as [String?] }
+            #expect(view == [["by-record", Self.keyB, Self.keyB, "record"],
+                             ["by-alias", Self.keyA, nil, "alias"],
+                             ["unresolved", nil, nil, "unresolved"]])
+            // The resolved key stays served by events_key_time (an index on the expression).
+            let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT event_time FROM kms_events WHERE key_arn = ? AND via_rds = 1",
+                                        arguments: [Self.keyA]).map { $0["detail"] as String }
+            #expect(plan.contains { $0.contains("USING INDEX events_key_time") }, "\(plan)")
+            // Also joined to a text column, as the rules and preparations query it (KMS-001).
+            try db.execute(sql: "INSERT INTO keys (key_arn, key_id, is_database_key) VALUES (?, 'k', 1)", arguments: [Self.keyA])
+            let joined = try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT e.event_id FROM keys k CROSS JOIN kms_events e ON e.key_arn = k.key_arn
+                WHERE k.is_database_key = 1 AND e.via_rds = 1
+                """).map { $0["detail"] as String }
+            #expect(joined.contains { $0.contains("SEARCH e USING INDEX events_key_time") }, "\(joined)")
+            #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v15-resolved-key-column")
+        }
+    }
+
+    /// `kmsaudit check` (and a later ingest that moves the alias) re-resolve calls into
+    /// `resolved_key_arn` and never write `events.key_arn`: a trigger in the database aborts any
+    /// statement that sets it.
+    @Test func checkNeverRewritesTheRecordsKey() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let logs = dir.appendingPathComponent("in/logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let create = try Real.record("\(Self.kms)/ct-createalias.example1.json")  // 2022-08-14T23:08:31Z -> keyA
+        let byRecord = try Real.record("\(Self.kms)/alias-ct.example1.json")  // key in resources[]: keyA
+        let first = try Self.useByAlias("fd-first", at: "2022-08-20T00:00:00Z")
+        let second = try Self.useByAlias("fd-second", at: "2022-09-10T00:00:00Z")
+        try TestSupport.batch([create.json, byRecord.json, first.json, second.json])
+            .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240101T0000Z_a.json"))
+        let ingest = try TestSupport.kmsaudit(["ingest", logs.path, "--db", db, "--quiet"])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+
+        let queue = try DatabaseQueue(path: db)
+        func keys() throws -> [[String?]] {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT event_id, key_arn, resolved_key_arn, key_resolution FROM events ORDER BY event_id")
+                    .map { [$0["event_id"], $0["key_arn"], $0["resolved_key_arn"], $0["key_resolution"]] }
+            }
+        }
+        let afterIngest = try keys()
+        #expect(afterIngest.first { $0[0] == first.eventID } == [first.eventID, nil, Self.keyA, "alias"])
+        #expect(afterIngest.first { $0[0] == byRecord.eventID } == [byRecord.eventID, Self.keyA, nil, nil])
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER events_key_arn_is_the_records BEFORE UPDATE OF key_arn ON events
+                BEGIN SELECT RAISE(ABORT, 'events.key_arn rewritten'); END
+                """)
+        }
+
+        for _ in 0..<2 {
+            let check = try TestSupport.kmsaudit(["check", "--db", db])
+            #expect(check.status == 0 || check.status == 1, "\(check.stderr)")
+            #expect(try keys() == afterIngest)
+        }
+
+        // The next night: the alias moved to keyB on 1 September. Ingest and check re-resolve the
+        // later call, into resolved_key_arn.
+        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
+            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
+            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
+            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
+                          ["accountId": "111122223333", "ARN": Self.keyB]],
+        ])
+        try TestSupport.batch([update.json])
+            .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240102T0000Z_b.json"))
+        #expect(try TestSupport.kmsaudit(["ingest", logs.path, "--db", db, "--quiet"]).status == 0)
+        let check = try TestSupport.kmsaudit(["check", "--db", db])
+        #expect(check.status == 0 || check.status == 1, "\(check.stderr)")
+        let now = try keys()
+        #expect(now.first { $0[0] == second.eventID } == [second.eventID, nil, Self.keyB, "alias"])
+        #expect(now.first { $0[0] == first.eventID } == [first.eventID, nil, Self.keyA, "alias"])
+        #expect(now.filter { $0[0] != update.eventID } == afterIngest.map { $0[0] == second.eventID ? [second.eventID, nil, Self.keyB, "alias"] : $0 })
+        let viaView = try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT key_arn FROM kms_events WHERE event_id = ?", arguments: [second.eventID])
+        }
+        #expect(viaView == Self.keyB)
+    }
+}
+
+/// The stages' schemas, collected by the Store: the migrations every existing database has
+/// recorded keep their identifiers and order (GRDB would run a renamed one again).
+@Suite struct SchemaRegistrationTests {
+    @Test func migrationIdentifiersAndOrderAreThoseShipped() throws {
+        let shipped = ["v1-ingest", "v2-documents-digests", "v3-state", "v4-findings", "v5-integrity",
+                       "v6-evaluations", "v7-views", "v8-resolved-keys", "v9-covering-key-index", "v10-seed-controls",
+                       "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
+                       "v15-resolved-key-column"]
+        #expect(SchemaMigrations.migrator.migrations == shipped)
+        // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
+        // tables; v11: documents rebuilt, then grants), as the single migration did.
+        let stages = { (v: Int) in SchemaMigrations.stages.filter { $0.parts.contains { $0.version == v } }.map(\.stage) }
+        #expect(stages(2) == ["Store", "Integrity"])
+        #expect(stages(11) == ["Store", "State"])
+        #expect(stages(15) == ["State"])
+
+        let dir = try TestSupport.temporaryDirectory()
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent("fresh.sqlite").path)
+        try SchemaMigrations.migrator.migrate(queue)
+        try queue.read { (db: Database) throws in
+            #expect(try SchemaMigrations.migrator.appliedIdentifiers(db) == Set(shipped))
+            for table in ["files", "events", "documents", "digests", "digest_log_files", "keys", "grants", "findings",
+                          "integrity_results", "key_policy_judgements"] {
+                #expect(try db.tableExists(table), "\(table)")
+            }
+            for view in ["kms_events", "current_db_resources", "database_overview", "latest_findings"] {
+                #expect(try db.viewExists(view), "\(view)")
+            }
+        }
+    }
+}
