@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KMSAudit
 
 /// `--wait`, for every command that takes the database's writer lock (`DatabaseLock`).
@@ -16,8 +17,8 @@ struct ReadingOptions: ParsableArguments {
     @Option(help: "Largest single record accepted, e.g. 16M.")
     var maxRecordSize: ByteSize = ByteSize(16 << 20)
 
-    @Option(help: "Decoding threads (the writer is one more).")
-    var threads: Int = 2
+    @Option(help: "Decoding threads (the writer is one more). Default: this machine's cores.")
+    var threads: Int?
 
     @Flag(help: .hidden)
     var noHashing = false
@@ -30,6 +31,6 @@ struct ReadingOptions: ParsableArguments {
             paths: paths,
             limits: ReaderLimits(maxInflatedBytes: maxInflatedSize.bytes, maxRecordBytes: Int(maxRecordSize.bytes),
                                  hashing: !noHashing),
-            storeAllSources: allSources, threads: threads)
+            storeAllSources: allSources, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }

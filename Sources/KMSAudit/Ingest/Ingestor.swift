@@ -15,8 +15,10 @@ package final class Ingestor {
     private let options: IngestOptions
     private let progress: ProgressLine
     private let hooks: IngestHooks
-    /// How far decoding may run ahead of the writer, in files.
-    private let lookahead = 6
+    /// How far decoding may run ahead of the writer, in input bytes: 1 MiB of gzip is about
+    /// 10 MiB of JSON, of which only the stored sources' records wait in memory (DESIGN:
+    /// "Decoders ahead of the writer" has the alternatives measured).
+    private let aheadBytes: Int64 = 1 << 20
 
     package init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine, hooks: IngestHooks) {
         self.database = database
@@ -77,7 +79,7 @@ package final class Ingestor {
     private func store(_ work: [(file: DiscoveredFile, known: FilesLedger.Known?)], db: Database,
                        summary: inout IngestSummary, started: Date) throws {
         let handoffs = work.map { _ in FileHandoff() }
-        let scheduler = DecodeScheduler(count: work.count, lookahead: lookahead)
+        let scheduler = DecodeScheduler(fileSizes: work.map(\.file.size), aheadBytes: aheadBytes)
         let decoder = FileDecoder(limits: options.limits, storeAllSources: options.storeAllSources,
                                   digestStep: hooks.digestFiles)
         let totalBytes = max(1, work.reduce(Int64(0)) { $0 + $1.file.size })
@@ -235,7 +237,14 @@ package final class Ingestor {
     }
 }
 
-/// Hands out file indexes to decoding threads, at most `lookahead` ahead of the writer.
+/// Hands out file indexes to decoding threads, at most `aheadBytes` of input ahead of the
+/// writer (and always the file the writer needs next).
+///
+/// Bounded by bytes, not by a count of files: with a window of 6 files the decoders sat idle
+/// whenever the writer stopped for a checkpoint's fsync, although one CloudTrail file is ~60 KB;
+/// a byte window lets them run ahead through such stalls on small files and still bounds what
+/// waits in memory on large ones (a file's events, decoded, are about its inflated size times
+/// the share of KMS/RDS/Backup records).
 final class DecodeScheduler: Sendable {
     private struct State {
         var nextIndex = 0
@@ -245,12 +254,24 @@ final class DecodeScheduler: Sendable {
 
     private let state = LockedState(State())
     private let count: Int
-    private let lookahead: Int
+    /// `offsets[i]`: input bytes of the files before file i.
+    private let offsets: [Int64]
+    private let aheadBytes: Int64
 
-    init(count: Int, lookahead: Int) { self.count = count; self.lookahead = lookahead }
+    init(fileSizes: [Int64], aheadBytes: Int64) {
+        count = fileSizes.count
+        var offsets = [Int64](repeating: 0, count: fileSizes.count + 1)
+        for (i, size) in fileSizes.enumerated() { offsets[i + 1] = offsets[i] + max(0, size) }
+        self.offsets = offsets
+        self.aheadBytes = aheadBytes
+    }
+
+    private func ahead(_ s: State) -> Int64 { offsets[s.nextIndex] - offsets[min(s.writerIndex, s.nextIndex)] }
 
     func next() -> Int? {
-        state.withLock(waitingUntil: { $0.cancelled || $0.nextIndex >= count || $0.nextIndex < $0.writerIndex + lookahead }) { s, _ in
+        state.withLock(waitingUntil: { s in
+            s.cancelled || s.nextIndex >= self.count || s.nextIndex <= s.writerIndex || self.ahead(s) < self.aheadBytes
+        }) { s, _ in
             guard !s.cancelled, s.nextIndex < count else { return nil }
             s.nextIndex += 1
             return s.nextIndex - 1
@@ -263,7 +284,7 @@ final class DecodeScheduler: Sendable {
     func writerReached(_ i: Int) {
         state.withLock { s, wake in
             s.writerIndex = i
-            wake = s.nextIndex - s.writerIndex <= lookahead / 2
+            wake = s.nextIndex <= s.writerIndex || ahead(s) <= aheadBytes / 2
         }
     }
 
