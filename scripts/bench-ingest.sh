@@ -2,7 +2,10 @@
 # Ingest benchmark: kmsaudit side by side with the peers in ../shared/peers on one generated trail.
 #
 #   scripts/bench-ingest.sh [EVENTS]        (default 2000000; OUT=dir to choose the scratch folder,
-#                                            BIN=path to use a release binary already built)
+#                                            BIN=path to use a release binary already built;
+#                                            PEERS_RUN=0 skips the Python and DuckDB peers and the
+#                                            no-hashing run, for the 20M growth run; ANALYST=0 skips
+#                                            the analyst section, ROUNDS=N its alternating rounds)
 #
 # Builds in release, generates a trail with `kmsaudit sample`, then runs on the same files, one
 # after another: the zcat floor, kmsaudit ingest (and again, incremental; and once without hashing),
@@ -46,8 +49,8 @@ if ls -d "$TRAIL"/AWSLogs/o-* >/dev/null 2>&1; then
   fi
   TRAIL="$FLAT"
 fi
-# Records in the trail (one JSON document per file).
-RECORDS=$(python3 - "$TRAIL" <<'PY'
+# Records in the trail (one JSON document per file); RECORDS=N skips the count (minutes at 20M).
+[ -n "${RECORDS:-}" ] || RECORDS=$(python3 - "$TRAIL" <<'PY'
 import gzip, json, os, sys
 n = 0
 for d, _, fs in os.walk(os.path.join(sys.argv[1], "AWSLogs")):
@@ -84,12 +87,18 @@ measure kmsaudit-ingest "$BIN" ingest "$ORIG" --db "$OUT/k.sqlite" --quiet --jso
 measure kmsaudit-ingest-again "$BIN" ingest "$ORIG" --db "$OUT/k.sqlite" --quiet
 # Exit 1 = findings at or above --fail-on: the sample trail plants critical ones on purpose.
 ALLOW=1 measure kmsaudit-check "$BIN" check --db "$OUT/k.sqlite" --fail-on critical
+if [ "${PEERS_RUN:-1}" = 1 ]; then
 rm -f "$OUT"/n.sqlite*
 measure kmsaudit-ingest-nohash "$BIN" ingest "$ORIG" --db "$OUT/n.sqlite" --quiet --no-hashing
 rm -f "$OUT"/p.sqlite*
 measure python-peer python3 "$PEERS/python_ingest.py" "$TRAIL" --db "$OUT/p.sqlite" --sources "$SOURCES"
 rm -f "$OUT"/d.duckdb*
 measure duckdb-peer-2threads python3 "$PEERS/duckdb_ingest.py" "$TRAIL" --db "$OUT/d.duckdb" --sources "$SOURCES" --threads 2
+rm -f "$OUT"/n.sqlite* "$OUT"/p.sqlite* "$OUT"/d.duckdb*
+else
+  WALL[python-peer]=0; WALL[duckdb-peer-2threads]=0; WALL[kmsaudit-ingest-nohash]=1
+  echo "(peers skipped)" > "$OUT/out.python-peer"; echo "(peers skipped)" > "$OUT/out.duckdb-peer-2threads"
+fi
 
 echo
 echo "kmsaudit: $(python3 - "$OUT/out.kmsaudit-ingest" <<'PY'
@@ -125,6 +134,9 @@ echo "  hashing cost (with / without):   $(ratio "$K" "${WALL[kmsaudit-ingest-no
 # a database browser left open), alternating.
 echo
 echo "analyst and nightly job:"
+# KEEP_DB=0 frees the first database's disk before the databases below (the 20M run).
+[ "${KEEP_DB:-1}" = 1 ] || rm -f "$OUT"/k.sqlite*
+if [ "${FIRSTROW:-1}" = 1 ]; then
 rm -f "$OUT"/q.sqlite*
 "$BIN" ingest "$ORIG" --db "$OUT/q.sqlite" --quiet >/dev/null 2>&1 &
 INGEST=$!
@@ -139,19 +151,21 @@ for i in 1 2 3 4 5; do
 done
 wait $INGEST
 printf "  query during ingest, first row: %s s   [<= 1]\n" "$(printf '%s\n' "${LAT[@]}" | sort -n | awk '{a[NR]=$1} END {printf "median %.2f, max %.2f (%d queries)", a[int((NR+1)/2)], a[NR], NR}')"
+rm -f "$OUT"/q.sqlite*
+fi
 
-NIGHT="$OUT/nightly"
+NIGHT="$OUT/nightly-$EVENTS"
 LAST=$(find "$ORIG/AWSLogs" -path '*/CloudTrail/*' -type d -regex '.*/[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]' | sed 's|.*/\([0-9]*/[0-9]*/[0-9]*\)$|\1|' | sort -u | tail -1)
-if [ ! -f "$OUT/nightly-before.sqlite" ]; then
+if [ ! -f "$OUT/nightly-before-$EVENTS.sqlite" ]; then
   rm -rf "$NIGHT" && cp -al "$ORIG" "$NIGHT"
   find "$NIGHT/AWSLogs" -type d -path "*/$LAST" -prune -exec rm -rf {} +
-  "$BIN" audit "$NIGHT" --db "$OUT/nightly-before.sqlite" --report-dir "$OUT/nightly-reports" --fail-on critical >/dev/null 2>&1 || true
+  "$BIN" audit "$NIGHT" --db "$OUT/nightly-before-$EVENTS.sqlite" --report-dir "$OUT/nightly-reports" --fail-on critical >/dev/null 2>&1 || true
   # Back to the full trail: the last day's files are the new ones.
   rm -rf "$NIGHT" && cp -al "$ORIG" "$NIGHT"
 fi
 nightly() {  # name [reader]: audit of the last day on a copy of the database before it
   rm -f "$OUT"/nightly.sqlite*
-  cp "$OUT/nightly-before.sqlite" "$OUT/nightly.sqlite"
+  cp "$OUT/nightly-before-$EVENTS.sqlite" "$OUT/nightly.sqlite"
   local reader=""
   case "${2:-}" in
     idle) python3 -c 'import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute("BEGIN"); c.execute("SELECT count(*) FROM events").fetchone(); print("reading", flush=True); time.sleep(600)' "$OUT/nightly.sqlite" >"$OUT/reader.out" & reader=$! ;;
@@ -161,10 +175,21 @@ nightly() {  # name [reader]: audit of the last day on a copy of the database be
   ALLOW=1 measure "$1" "$BIN" audit "$NIGHT" --db "$OUT/nightly.sqlite" --report-dir "$OUT/nightly-reports" --fail-on critical
   [ -z "$reader" ] || { kill $reader; wait $reader 2>/dev/null || true; }
 }
-for round in 1 2 3; do nightly "audit-new-day-$round"; nightly "audit-new-day-idle-reader-$round" idle; nightly "audit-new-day-busy-reader-$round" busy; done
+for round in $(seq 1 "${ROUNDS:-3}"); do
+  nightly "audit-new-day-$round"
+  [ "${READERS:-1}" = 0 ] && continue
+  nightly "audit-new-day-idle-reader-$round" idle
+  nightly "audit-new-day-busy-reader-$round" busy
+done
+if [ "${READERS:-1}" = 0 ]; then
+  echo "  audit of the new day alone: ${WALL[audit-new-day-1]} s; / full ingest: $(ratio "${WALL[audit-new-day-1]}" "$K")"
+  exit 0
+fi
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-A=$(med "${WALL[audit-new-day-1]}" "${WALL[audit-new-day-2]}" "${WALL[audit-new-day-3]}")
-I=$(med "${WALL[audit-new-day-idle-reader-1]}" "${WALL[audit-new-day-idle-reader-2]}" "${WALL[audit-new-day-idle-reader-3]}")
-B=$(med "${WALL[audit-new-day-busy-reader-1]}" "${WALL[audit-new-day-busy-reader-2]}" "${WALL[audit-new-day-busy-reader-3]}")
-echo "  audit of the day $LAST (medians of 3): alone $A s; beside a reader in a transaction $I s ($(ratio "$I" "$A")x) [<= 1.2];"
+walls() { for round in $(seq 1 "${ROUNDS:-3}"); do echo "${WALL[$1-$round]}"; done; }
+A=$(med $(walls audit-new-day))
+I=$(med $(walls audit-new-day-idle-reader))
+B=$(med $(walls audit-new-day-busy-reader))
+echo "  audit of the day $LAST (medians of ${ROUNDS:-3}): alone $A s; beside a reader in a transaction $I s ($(ratio "$I" "$A")x) [<= 1.2];"
 echo "    beside a query computing on one of the $(nproc) cores $B s ($(ratio "$B" "$A")x)"
+echo "  new day's audit / full ingest:   $(ratio "$A" "$K")   (the nightly re-run)"
