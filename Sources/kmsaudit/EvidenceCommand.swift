@@ -39,15 +39,14 @@ struct EvidenceWriteCommand: ParsableCommand {
     @Option(help: "Seconds Chromium may take to print the PDF.")
     var pdfTimeout: Int = 120
 
-    @Option(help: "Seconds to wait for another kmsaudit using the same database.")
-    var wait: Int = 0
+    @OptionGroup var locking: LockOptions
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: database.db) else {
             throw UserFacingError(message: "\(database.db): no such database (run kmsaudit audit first)")
         }
         let keys = try loadPublicKeys(publicKeys)
-        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: wait)
+        let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let db = try AuditDatabase(path: database.db)
         let written = try writePack(db, out: out,
                                     options: EvidencePack.Options(runID: runID, publicKeys: keys,
