@@ -95,7 +95,7 @@ package final class AuditDatabase {
     /// Copies what the log holds into the database file, as far as readers allow, without
     /// waiting for any (`WALCheckpoints.passive`). Writing commands call it when they finish.
     package func checkpoint() throws {
-        try queue.writeWithoutTransaction { db in try WALCheckpoints.passive(db) }
+        try queue.writeWithoutTransaction { db in _ = try WALCheckpoints.passive(db) }
     }
 
     /// Kernel writeback of the database and its log started while a long write runs (see
