@@ -17,7 +17,7 @@ package final class Ingestor {
     private let hooks: IngestHooks
     /// How far decoding may run ahead of the writer, in input bytes: 1 MiB of gzip is about
     /// 10 MiB of JSON, of which only the stored sources' records wait in memory (DESIGN:
-    /// "Decoders ahead of the writer" has the alternatives measured).
+    /// "Decoders per core, one writer, files in order" has the alternatives measured).
     private let aheadBytes: Int64 = 1 << 20
 
     package init(database: AuditDatabase, options: IngestOptions, progress: ProgressLine, hooks: IngestHooks) {

@@ -30,7 +30,8 @@ package final class AuditDatabase {
                 // before, a `kmsaudit query` (or a database browser left open) held the writer
                 // at its commit for as long as it read: the nightly ingest waited 117 s behind
                 // one and gave up after 300 s. The price is measured in docs/DESIGN.md
-                // ("Journal: WAL"): every page is written twice, to the log and at checkpoint.
+                // ("WAL, with the job's own checkpoints"): every page is written twice, to the log
+                // and at the checkpoint.
                 // NORMAL is durable enough here: a power loss can take back the last commits,
                 // never corrupt the database, and ingest re-reads what the ledger lost.
                 // Checkpoints are the job's (`WALCheckpoints`), not SQLite's automatic ones, so
