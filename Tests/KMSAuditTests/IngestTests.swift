@@ -36,6 +36,14 @@ import Testing
         let files = try TestSupport.realSampleTree(in: dir)
         let db = dir.appendingPathComponent("audit.sqlite")
         let summary = try ingest([dir], db: db)
+        #if os(Linux)
+        // The bytes the run wrote, from the kernel's count (/proc/self/io): at least the
+        // database file's pages, unless the temporary folder is in memory (tmpfs counts none).
+        let written = try #require(summary.bytesWritten)
+        if try !TestSupport.isOnTmpfs(dir) {
+            #expect(written > 0)
+        }
+        #endif
 
         // The oracle: Foundation's parser over gzip's output.
         var expectedIDs = Set<String>()

@@ -14,6 +14,23 @@ enum TestSupport {
     static func fixture(_ relative: String) -> URL { fixtures.appendingPathComponent(relative) }
 
     /// A fresh folder under /tmp, removed by the caller if it likes (kept on failure for a look).
+    #if os(Linux)
+    /// Whether `url` lies on a tmpfs, where the kernel counts no bytes written to storage.
+    static func isOnTmpfs(_ url: URL) throws -> Bool {
+        // The mount with the longest mount point that contains the path (`/proc/mounts`).
+        let path = url.resolvingSymlinksInPath().path
+        var best: (point: String, type: String) = ("", "")
+        for line in try String(contentsOfFile: "/proc/mounts", encoding: .utf8).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3 else { continue }
+            let point = String(fields[1])
+            let inside = point == "/" || path == point || path.hasPrefix(point + "/")
+            if inside && point.count >= best.point.count { best = (point, String(fields[2])) }
+        }
+        return best.type == "tmpfs"
+    }
+    #endif
+
     static func temporaryDirectory(_ name: String = #function) throws -> URL {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         let url = URL(fileURLWithPath: NSTemporaryDirectory())

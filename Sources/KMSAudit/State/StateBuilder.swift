@@ -63,7 +63,7 @@ package enum StateBuilder {
     /// acts on (`alias_history`, `event_keys`) rebuilt from KMS's alias events and alias
     /// inventory, and the resolutions written onto the events. `kms_events` then names every call's key right after ingest, for ad-hoc SQL, and
     /// `check`'s rebuild, which redoes the same, finds nothing left to rewrite. Writing them
-    /// is page I/O (a 16 KiB page journaled and written per event: 0.3 s for the 9,931 of the 2M
+    /// is page I/O (a 16 KiB page logged and written per event: 0.3 s for the 9,931 of the 2M
     /// benchmark trail), better spent once while the events are new than in every `check`.
     package static func refreshKeyResolutions(_ db: Database) throws {
         try db.inSavepoint {
