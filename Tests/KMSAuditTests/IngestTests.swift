@@ -5,10 +5,19 @@ import Testing
 
 /// Ingest end to end on real files: the real CloudTrail samples, real gzip, a real SQLite file.
 @Suite struct IngestTests {
-    func ingest(_ paths: [URL], db: URL, allSources: Bool = false) throws -> IngestSummary {
+    func ingest(_ paths: [URL], db: URL, allSources: Bool = false, commitInterval: Double? = nil) throws -> IngestSummary {
         let database = try AuditDatabase(path: db.path)
-        return try Ingestor(database: database, options: IngestOptions(paths: paths.map(\.path), storeAllSources: allSources),
-                            progress: ProgressLine(quiet: true), hooks: .standard).run()
+        var options = IngestOptions(paths: paths.map(\.path), storeAllSources: allSources)
+        if let commitInterval { options.commitInterval = commitInterval }
+        return try Ingestor(database: database, options: options, progress: ProgressLine(quiet: true), hooks: .standard).run()
+    }
+
+    /// `event_ids` holds exactly one row per stored event, naming that event's row.
+    func expectEventIDsMatchEvents(_ db: Database) throws {
+        #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_ids") == Int.fetchOne(db, sql: "SELECT count(*) FROM events"))
+        #expect(try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM events e JOIN event_ids i ON i.event_id = e.event_id AND i.event_row = e.id
+            """) == Int.fetchOne(db, sql: "SELECT count(*) FROM events"))
     }
 
     /// The database is in WAL mode (readers and the nightly writer never wait for each other),
@@ -170,6 +179,7 @@ import Testing
             let owner = try String.fetchOne(db, sql: "SELECT f.path FROM events e JOIN files f ON f.id = e.file_id WHERE e.event_id = 'b'")
             #expect(owner == other.standardizedFileURL.path)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates") == 0)
+            try expectEventIDsMatchEvents(db)
         }
     }
 
@@ -197,6 +207,55 @@ import Testing
             // The first stored copy (from a.json.gz, read first) is kept.
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE raw LIKE '%something else%'") == 0)
             #expect(try Int.fetchOne(db, sql: "SELECT clashes FROM files WHERE path LIKE '%/c.json.gz'") == 1)
+            try expectEventIDsMatchEvents(db)
+        }
+    }
+
+    /// The same three files with a commit after each: every re-delivery and the clash is now in
+    /// a later batch than the copy it repeats, found when that batch's IDs go into `event_ids`
+    /// (the stored row leaves `events` again). Counts, ledger and kept copies are the same.
+    @Test func duplicatesFoundAcrossBatchesAndRuns() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let source = TestSupport.fixture("ingest/elastic-integrations.Records.json.gz")
+        let n = try TestSupport.records(ofBatch: source).count
+        let a = dir.appendingPathComponent("in/a.json.gz"), b = dir.appendingPathComponent("in/b.json.gz")
+        try FileManager.default.createDirectory(at: a.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: source, to: a)
+        try FileManager.default.copyItem(at: source, to: b)
+        var records = [try TestSupport.records(ofBatch: source)[0]]
+        records[0]["userAgent"] = "something else"
+        let c = dir.appendingPathComponent("in/c.json.gz")
+        try TestSupport.gzip(try TestSupport.batch(records), to: c)
+
+        let perFile = dir.appendingPathComponent("per-file.sqlite")
+        let summary = try ingest([dir.appendingPathComponent("in")], db: perFile, commitInterval: 0)
+        #expect(summary.eventsStored == n)
+        #expect(summary.duplicates == n)
+        #expect(summary.clashes == 1)
+        try DatabaseQueue(path: perFile.path).read { db throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == n)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE raw LIKE '%something else%'") == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates WHERE kind = 'clash' AND raw LIKE '%something else%'") == 1)
+            let ledger = try Row.fetchAll(db, sql: "SELECT path, events_stored, duplicates, clashes FROM files ORDER BY path")
+            #expect(ledger.map { [$0["events_stored"], $0["duplicates"], $0["clashes"]] as [Int] } == [[n, 0, 0], [0, n, 0], [0, 0, 1]])
+            #expect(try Int.fetchOne(db, sql: "SELECT events_stored FROM ingest_runs") == n)
+            #expect(try Int.fetchOne(db, sql: "SELECT duplicates FROM ingest_runs") == n)
+            try expectEventIDsMatchEvents(db)
+        }
+
+        // Across runs: a first, then b and c the next night.
+        let nightly = dir.appendingPathComponent("nightly.sqlite")
+        let first = try ingest([a], db: nightly)
+        #expect(first.eventsStored == n)
+        let second = try ingest([b, c], db: nightly)
+        #expect(second.eventsStored == 0)
+        #expect(second.duplicates == n)
+        #expect(second.clashes == 1)
+        try DatabaseQueue(path: nightly.path).read { db throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == n)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(DISTINCT file_id) FROM events") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT sum(events_stored) FROM files") == n)
+            try expectEventIDsMatchEvents(db)
         }
     }
 

@@ -179,6 +179,9 @@ struct ReportFixture {
                 keyARN, (invokedBy ?? "").hasPrefix("rds.") ? 1 : 0, errorCode == nil ? 1 : 0, errorCode,
                 r["errorMessage"] as? String, r["sharedEventID"] as? String, fileID, index, raw,
             ])
+        // Ingest keeps every stored event's ID in event_ids: reports find evidence through it.
+        try db.execute(sql: "INSERT INTO event_ids (event_id, event_row) VALUES (?, ?)",
+                       arguments: [r["eventID"] as? String, db.lastInsertedRowID])
     }
 
     struct FindingRow {

@@ -46,6 +46,11 @@ import Testing
                              ["by-alias", nil, Self.keyA, "alias"],
                              ["unresolved", nil, nil, "unresolved"],
                              ["rds", nil, nil, nil]])
+            // v16: the IDs moved to event_ids, each naming its row; events keeps its ids.
+            let ids = try Row.fetchAll(db, sql: "SELECT event_id, event_row FROM event_ids")
+                .map { "\($0["event_id"] as String)=\($0["event_row"] as Int64)" }
+            #expect(ids == ["by-alias=2", "by-record=1", "rds=4", "unresolved=3"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'events' AND name LIKE 'sqlite_autoindex%'") == 0)
             // The view keeps its documented columns: key_arn the resolved key, record_key_arn the record's.
             let view = try Row.fetchAll(db, sql: "SELECT event_id, key_arn, record_key_arn, resolution FROM kms_events ORDER BY id")
                 .map { [$0["event_id"], $0["key_arn"], $0["record_key_arn"], $0["resolution"]] as [String?] }
@@ -64,7 +69,7 @@ import Testing
                 """).map { $0["detail"] as String }
             #expect(joined.contains { $0.contains("SEARCH e USING INDEX events_key_time") }, "\(joined)")
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
-            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v15-resolved-key-column")
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v16-event-id-table")
         }
     }
 
@@ -139,7 +144,7 @@ import Testing
         let shipped = ["v1-ingest", "v2-documents-digests", "v3-state", "v4-findings", "v5-integrity",
                        "v6-evaluations", "v7-views", "v8-resolved-keys", "v9-covering-key-index", "v10-seed-controls",
                        "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
-                       "v15-resolved-key-column"]
+                       "v15-resolved-key-column", "v16-event-id-table"]
         #expect(SchemaMigrations.migrator.migrations == shipped)
         // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
         // tables; v11: documents rebuilt, then grants), as the single migration did.

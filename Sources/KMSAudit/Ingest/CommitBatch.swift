@@ -17,8 +17,15 @@ import GRDB
 /// savepoint costs a copy of every page the file changes into SQLite's sub-journal plus two
 /// statements (7% of ingest CPU on a trail of small files). The savepoint statements are
 /// prepared once (`cachedStatement`) instead of parsed on every call.
+///
+/// The batch's event IDs (`EventWriter`) go into `event_ids` in sorted order between files and
+/// before each commit, in the same transaction as their events; a rolled-back file takes its IDs
+/// with it.
 final class CommitBatch {
     private let db: Database
+    private let writer: EventWriter?
+    /// The writer's pending IDs when the current file's savepoint opened.
+    private var fileMark = 0
     private var open = false
     private var files = 0
     private var events = 0
@@ -33,8 +40,9 @@ final class CommitBatch {
     static let defaultSeconds = 10.0
     private let maxSeconds: Double
 
-    init(_ db: Database, maxSeconds: Double = CommitBatch.defaultSeconds) {
+    init(_ db: Database, maxSeconds: Double = CommitBatch.defaultSeconds, events: EventWriter? = nil) {
         self.db = db
+        self.writer = events
         self.maxSeconds = maxSeconds
     }
 
@@ -48,7 +56,10 @@ final class CommitBatch {
             events = 0
             openedAt = Date()
         }
-        if undoable { try run("SAVEPOINT file") }
+        if undoable {
+            try run("SAVEPOINT file")
+            fileMark = writer?.mark ?? 0
+        }
         inSavepoint = undoable
     }
 
@@ -63,6 +74,7 @@ final class CommitBatch {
         precondition(inSavepoint, "undoFile for a file begun with undoable: false")
         try run("ROLLBACK TO SAVEPOINT file")
         try run("RELEASE SAVEPOINT file")
+        writer?.rollBack(to: fileMark)
         inSavepoint = false
     }
 
@@ -78,6 +90,8 @@ final class CommitBatch {
         guard open else { return }
         if files >= Self.maxFiles || events >= Self.maxEvents || Date().timeIntervalSince(openedAt) >= maxSeconds {
             try commit()
+        } else if let writer, writer.wantsFlush {
+            try writer.flushIDs()
         }
     }
 
@@ -85,6 +99,7 @@ final class CommitBatch {
     /// then holds about one batch, however long the ingest.
     func commit() throws {
         guard open else { return }
+        try writer?.flushIDs()
         try db.execute(sql: "COMMIT")
         open = false
         try WALCheckpoints.passive(db)
@@ -98,6 +113,7 @@ final class CommitBatch {
     func abandon() {
         guard open else { return }
         try? db.execute(sql: "ROLLBACK")
+        writer?.discardPending()
         open = false
     }
 }

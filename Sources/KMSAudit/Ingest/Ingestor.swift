@@ -112,7 +112,7 @@ package final class Ingestor {
         let writer = try EventWriter(db)
         let ledger = try FilesLedger.Writer(db)
         let now = TimeFormats.canonical(started)
-        let batch = CommitBatch(db, maxSeconds: options.commitInterval)
+        let batch = CommitBatch(db, maxSeconds: options.commitInterval, events: writer)
         defer { batch.abandon() }
         for (i, item) in work.enumerated() {
             scheduler.writerReached(i)
@@ -134,6 +134,10 @@ package final class Ingestor {
                                               fraction: Double(doneBytes) / Double(totalBytes)))
         }
         try batch.commit()
+        // Events their files counted as stored that the batch's flush found stored before.
+        summary.eventsStored -= writer.late.duplicates + writer.late.clashes
+        summary.duplicates += writer.late.duplicates
+        summary.clashes += writer.late.clashes
     }
 
     private struct Skipped: Error {}

@@ -4,12 +4,30 @@ import GRDB
 /// Inserts events through the one SQLite C-API layer (`SQLiteStatement`) on GRDB's connection:
 /// statements prepared once and bound per row (about twice GRDB's statement API, which is used
 /// everywhere else).
+///
+/// Event IDs are kept unique by `event_ids`, not by an index on `events`: IDs are random UUIDs,
+/// and a unique index took every insert to a random leaf, each leaf written out again and again
+/// (DESIGN: "Event IDs in sorted batches"). Here a stored event's ID waits in `pending` (which
+/// also finds a re-delivery within the batch) and `flushIDs()` inserts the batch's IDs in sorted
+/// order, touching each leaf of `event_ids` once. An ID the flush finds already there was stored
+/// by an earlier batch: that copy is a re-delivery or a clash after all, and leaves `events`
+/// again (`LateDuplicates`).
 final class EventWriter {
     enum Outcome { case stored, duplicate, clash }
 
     private let insertEvent: SQLiteStatement
-    private let selectRaw: SQLiteStatement
+    private let selectRawByRow: SQLiteStatement
     private let insertDuplicate: SQLiteStatement
+    private let insertID: SQLiteStatement
+    private let selectStoredRaw: SQLiteStatement
+    private let selectNewCopy: SQLiteStatement
+    private let deleteEvent: SQLiteStatement
+    private let recountFile: SQLiteStatement
+    private var pending = PendingEventIDs()
+
+    /// When the pending IDs reach this many bytes (about 200,000 UUIDs), they are flushed
+    /// without waiting for the commit: memory stays bounded whatever the batch holds.
+    static let flushBytes = 16 << 20
 
     /// The text columns in `EventChunk.Field` order (bound as parameters 1...20), then the rest.
     private static let columns = [
@@ -23,11 +41,20 @@ final class EventWriter {
         let placeholders = Array(repeating: "?", count: Self.columns.count).joined(separator: ",")
         insertEvent = try SQLiteStatement(db, """
             INSERT INTO events (\(Self.columns.joined(separator: ","))) VALUES (\(placeholders))
-            ON CONFLICT(event_id) DO NOTHING
             """)
-        selectRaw = try SQLiteStatement(db, "SELECT raw FROM events WHERE event_id = ?")
+        selectRawByRow = try SQLiteStatement(db, "SELECT raw FROM events WHERE id = ?")
         insertDuplicate = try SQLiteStatement(db,
             "INSERT INTO event_duplicates (event_id, file_id, record_index, kind, raw) VALUES (?,?,?,?,?)")
+        insertID = try SQLiteStatement(db,
+            "INSERT INTO event_ids (event_id, event_row) VALUES (?, ?) ON CONFLICT(event_id) DO NOTHING")
+        selectStoredRaw = try SQLiteStatement(db,
+            "SELECT e.raw FROM event_ids i JOIN events e ON e.id = i.event_row WHERE i.event_id = ?")
+        selectNewCopy = try SQLiteStatement(db, "SELECT raw, file_id, record_index FROM events WHERE id = ?")
+        deleteEvent = try SQLiteStatement(db, "DELETE FROM events WHERE id = ?")
+        recountFile = try SQLiteStatement(db, """
+            UPDATE files SET events_stored = events_stored - 1, duplicates = duplicates + ?,
+                clashes = clashes + ? WHERE id = ?
+            """)
     }
 
     /// How many events of a chunk were stored, re-deliveries or clashes.
@@ -36,6 +63,15 @@ final class EventWriter {
         var duplicates = 0
         var clashes = 0
     }
+
+    /// Events a file counted as stored that a flush then found stored by an earlier batch: the
+    /// files ledger is corrected as they are found; the run's totals take them at the end.
+    struct LateDuplicates {
+        var duplicates = 0
+        var clashes = 0
+    }
+
+    private(set) var late = LateDuplicates()
 
     /// Stores each event of the chunk, or records it as a duplicate delivery (same eventID, same
     /// content) or a clash (same eventID, different content: docs/rules/DECISIONS.md #14 keeps the first copy).
@@ -55,48 +91,125 @@ final class EventWriter {
     }
 
     private func insert(_ chunk: EventChunk, _ i: Int, _ bytes: UnsafeRawBufferPointer, fileID: Int64) throws -> Outcome {
+        let id = chunk.span(i, .eventID)
+        let scalars = chunk.scalars[i]
+        precondition(id.start >= 0 && id.count >= 0 && id.count <= bytes.count - id.start, "event ID outside its chunk")
+        let idBytes = UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)])
+        if let earlier = pending.row(for: idBytes) {
+            // Rare: stored earlier in this batch. Compare content to tell a re-delivery from a clash.
+            let raw = chunk.span(i, .raw)
+            let rawBytes = UnsafeRawBufferPointer(rebasing: bytes[raw.start..<(raw.start + raw.count)])
+            try selectRawByRow.bindInt64(1, earlier)
+            let same: Bool
+            do {
+                same = try selectRawByRow.step() && Self.sameRecord(selectRawByRow.row.blobBytes(0), rawBytes)
+            } catch {
+                selectRawByRow.resetAfterFailure()
+                throw error
+            }
+            try selectRawByRow.reset()
+            try recordDuplicate(idBytes, fileID: fileID, recordIndex: Int64(scalars.recordIndex), same: same,
+                                raw: rawBytes)
+            return same ? .duplicate : .clash
+        }
+
         let s = insertEvent
         for field in EventChunk.Field.allCases {
             try bindInPlace(s, Int32(field.rawValue + 1), chunk.span(i, field), bytes)
         }
-        let scalars = chunk.scalars[i]
         try s.bindInt64(21, scalars.viaRDS ? 1 : 0)
         try s.bindInt64(22, scalars.succeeded ? 1 : 0)
         try s.bindInt64(23, fileID)
         try s.bindInt64(24, Int64(scalars.recordIndex))
         try s.execute()
-        if s.changes == 1 { return .stored }
+        pending.add(idBytes, row: s.lastInsertedRowID)
+        return .stored
+    }
 
-        // Rare: the eventID is already stored. Compare content to tell a re-delivery from a clash.
-        let id = chunk.span(i, .eventID)
-        let raw = chunk.span(i, .raw)
-        let rawBytes = UnsafeRawBufferPointer(rebasing: bytes[raw.start..<(raw.start + raw.count)])
-        let idBytes = UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)])
-        try selectRaw.bindText(1, idBytes)
-        var same = false
+    /// Whether two texts are the same record: byte for byte, or the same JSON re-serialised
+    /// (other spacing, member order).
+    private static func sameRecord(_ stored: UnsafeRawBufferPointer?, _ raw: UnsafeRawBufferPointer) -> Bool {
+        guard let stored else { return false }
+        let n = stored.count
+        if n == raw.count && (n == 0 || memcmp(raw.baseAddress!, stored.baseAddress!, n) == 0) { return true }
+        return JSONEquivalence.equivalent(Array(stored), Array(raw))
+    }
+
+    private func recordDuplicate(_ id: UnsafeRawBufferPointer, fileID: Int64, recordIndex: Int64, same: Bool,
+                                 raw: UnsafeRawBufferPointer) throws {
+        let d = insertDuplicate
+        try d.bindText(1, id)
+        try d.bindInt64(2, fileID)
+        try d.bindInt64(3, recordIndex)
+        try d.bindText(4, same ? "duplicate" : "clash")
+        if same { try d.bindNull(5) } else { try d.bindText(5, raw) }
+        try d.execute()
+    }
+
+    // MARK: - The batch's IDs
+
+    /// Where the pending IDs stand when a file begins; `rollBack(to:)` forgets the file's IDs
+    /// when its savepoint is rolled back.
+    var mark: Int { pending.mark }
+
+    func rollBack(to mark: Int) { pending.truncate(to: mark) }
+
+    /// After the batch's transaction was rolled back: its IDs are gone with its events.
+    func discardPending() { pending.removeAll() }
+
+    /// Whether the pending IDs should be flushed before the batch commits (see `flushBytes`).
+    var wantsFlush: Bool { pending.byteCount >= Self.flushBytes }
+
+    /// Inserts the pending IDs into `event_ids` in sorted order. Call between files (no file's
+    /// savepoint open) and before each commit.
+    func flushIDs() throws {
+        guard pending.count > 0 else { return }
+        defer { insertID.clearBindings() }
+        try pending.forEachSorted { id, row in
+            try insertID.bindTextInPlace(1, id)
+            try insertID.bindInt64(2, row)
+            try insertID.execute()
+            if insertID.changes == 0 { try storedBefore(id, newRow: row) }
+        }
+        pending.removeAll()
+    }
+
+    /// `newRow`'s ID was stored by an earlier batch: keep that copy, record this one as a
+    /// re-delivery or a clash, and correct its file's counts.
+    private func storedBefore(_ id: UnsafeRawBufferPointer, newRow: Int64) throws {
+        var stored: [UInt8]?
+        try selectStoredRaw.bindText(1, id)
         do {
-            if try selectRaw.step(), let stored = selectRaw.row.blobBytes(0) {
-                let n = stored.count
-                same = n == raw.count && (n == 0 || memcmp(rawBytes.baseAddress!, stored.baseAddress!, n) == 0)
-                if !same {
-                    // The same record re-serialised (other spacing, member order) is a duplicate too.
-                    same = JSONEquivalence.equivalent(Array(stored), Array(rawBytes))
-                }
-            }
+            if try selectStoredRaw.step() { stored = selectStoredRaw.row.blobBytes(0).map { Array($0) } }
         } catch {
-            selectRaw.resetAfterFailure()
+            selectStoredRaw.resetAfterFailure()
             throw error
         }
-        try selectRaw.reset()
-        let outcome: Outcome = same ? .duplicate : .clash
-        let d = insertDuplicate
-        try d.bindText(1, idBytes)
-        try d.bindInt64(2, fileID)
-        try d.bindInt64(3, Int64(scalars.recordIndex))
-        try d.bindText(4, same ? "duplicate" : "clash")
-        if same { try d.bindNull(5) } else { try d.bindText(5, rawBytes) }
-        try d.execute()
-        return outcome
+        try selectStoredRaw.reset()
+
+        try selectNewCopy.bindInt64(1, newRow)
+        var fileID: Int64 = 0
+        do {
+            guard try selectNewCopy.step() else {
+                preconditionFailure("event row \(newRow) of the batch is gone")
+            }
+            let row = selectNewCopy.row
+            fileID = row.int64(1)
+            let raw = row.blobBytes(0) ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let same = stored.map { stored in stored.withUnsafeBytes { Self.sameRecord($0, raw) } } ?? false
+            try recordDuplicate(id, fileID: fileID, recordIndex: row.int64(2), same: same, raw: raw)
+            if same { late.duplicates += 1 } else { late.clashes += 1 }
+            try recountFile.bindInt64(1, same ? 1 : 0)
+            try recountFile.bindInt64(2, same ? 0 : 1)
+        } catch {
+            selectNewCopy.resetAfterFailure()
+            throw error
+        }
+        try selectNewCopy.reset()
+        try recountFile.bindInt64(3, fileID)
+        try recountFile.execute()
+        try deleteEvent.bindInt64(1, newRow)
+        try deleteEvent.execute()
     }
 
     /// Binds a span of `bytes` in place (no copy): `bytes` must stay unchanged until the

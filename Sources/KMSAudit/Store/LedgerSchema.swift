@@ -7,6 +7,7 @@ enum LedgerSchema {
         SchemaPart(2, "documents-digests", sql: v2Documents),
         SchemaPart(9, "covering-key-index", sql: v9CoveringKeyIndex),
         SchemaPart(11, "grant-documents", sql: v11GrantDocuments),
+        SchemaPart(16, "event-id-table", foreignKeyChecks: .immediate, sql: v16EventIDTable),
     ])
 
     /// Ingest: runs, the files ledger, events, duplicates and per-source record counts.
@@ -163,5 +164,69 @@ enum LedgerSchema {
     SELECT file_id, kind, key_arn, account, region, content FROM documents;
     DROP TABLE documents;
     ALTER TABLE documents_v11 RENAME TO documents;
+    """
+
+    /// Event IDs move out of `events`' unique index into `event_ids`, which ingest fills once per
+    /// batch in sorted order (DESIGN: "Event IDs in sorted batches"). SQLite cannot drop a
+    /// UNIQUE constraint, so `events` is rebuilt with the same columns, rows, ids and indexes.
+    /// `legacy_alter_table` keeps the rename from re-checking the views over `events` while the
+    /// old table is gone. Immediate foreign-key checks: a deferred check would re-read every
+    /// table of a large database after the copy.
+    static let v16EventIDTable = """
+    CREATE TABLE event_ids (
+        event_id  TEXT PRIMARY KEY,
+        event_row INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO event_ids (event_id, event_row) SELECT event_id, id FROM events ORDER BY event_id;
+
+    PRAGMA legacy_alter_table = ON;
+    CREATE TABLE events_v16 (
+        id                INTEGER PRIMARY KEY,
+        event_id          TEXT NOT NULL,
+        event_time        TEXT NOT NULL,
+        event_source      TEXT NOT NULL,
+        event_name        TEXT NOT NULL,
+        event_type        TEXT,
+        aws_region        TEXT,
+        account           TEXT,
+        principal         TEXT NOT NULL,
+        principal_type    TEXT,
+        principal_account TEXT,
+        session_name      TEXT,
+        invoked_by        TEXT,
+        source_ip         TEXT,
+        user_agent        TEXT,
+        key_ref           TEXT,
+        key_arn           TEXT,
+        via_rds           INTEGER NOT NULL,
+        succeeded         INTEGER NOT NULL,
+        error_code        TEXT,
+        error_message     TEXT,
+        shared_event_id   TEXT,
+        file_id           INTEGER NOT NULL REFERENCES files(id),
+        record_index      INTEGER NOT NULL,
+        raw               TEXT NOT NULL,
+        request_parameters    TEXT GENERATED ALWAYS AS (json_extract(raw, '$.requestParameters')) VIRTUAL,
+        response_elements     TEXT GENERATED ALWAYS AS (json_extract(raw, '$.responseElements')) VIRTUAL,
+        additional_event_data TEXT GENERATED ALWAYS AS (json_extract(raw, '$.additionalEventData')) VIRTUAL,
+        key_resolution    TEXT,
+        resolved_key_arn  TEXT
+    );
+    INSERT INTO events_v16 (id, event_id, event_time, event_source, event_name, event_type, aws_region, account,
+        principal, principal_type, principal_account, session_name, invoked_by, source_ip, user_agent, key_ref,
+        key_arn, via_rds, succeeded, error_code, error_message, shared_event_id, file_id, record_index, raw,
+        key_resolution, resolved_key_arn)
+    SELECT id, event_id, event_time, event_source, event_name, event_type, aws_region, account,
+        principal, principal_type, principal_account, session_name, invoked_by, source_ip, user_agent, key_ref,
+        key_arn, via_rds, succeeded, error_code, error_message, shared_event_id, file_id, record_index, raw,
+        key_resolution, resolved_key_arn
+    FROM events ORDER BY id;
+    DROP TABLE events;
+    ALTER TABLE events_v16 RENAME TO events;
+    PRAGMA legacy_alter_table = OFF;
+    CREATE INDEX events_name_time ON events(event_name, event_time);
+    CREATE INDEX events_file      ON events(file_id);
+    CREATE INDEX events_key_resolution ON events(key_resolution) WHERE key_resolution IS NOT NULL;
+    CREATE INDEX events_key_time ON events(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT), event_time, event_source, via_rds);
     """
 }

@@ -54,7 +54,7 @@ SELECT
         'matched_statements', json(coalesce(g.decided_by, '[]')),
         'not_evaluable', json(coalesce(g.notes, '[]')),
         'all_events_sql', printf(
-            'SELECT e.* FROM kms_events e JOIN key_use_evaluations v USING (event_id) WHERE v.key_arn = %Q AND v.principal = %Q AND v.category = %Q ORDER BY e.event_time',
+            'SELECT e.* FROM key_use_evaluations v JOIN event_ids i ON i.event_id = v.event_id JOIN kms_events e ON e.id = i.event_row WHERE v.key_arn = %Q AND v.principal = %Q AND v.category = %Q ORDER BY e.event_time',
             g.key_arn, g.principal, g.category)
     ) AS evidence,
     (SELECT json_group_array(event_id) FROM (SELECT event_id FROM evaluated v

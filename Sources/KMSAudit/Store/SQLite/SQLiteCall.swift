@@ -117,6 +117,11 @@ enum SQLiteCall {
         _ = sqlite3_reset(statement)
     }
 
+    @inline(__always)
+    static func lastInsertedRowID(_ connection: OpaquePointer) -> Int64 {
+        sqlite3_last_insert_rowid(connection)
+    }
+
     /// Rows changed by the connection's last INSERT, UPDATE or DELETE.
     @inline(__always)
     static func changes(_ connection: OpaquePointer) -> Int {

@@ -98,6 +98,10 @@ final class SQLiteStatement {
     @inline(__always)
     var changes: Int { SQLiteCall.changes(connection) }
 
+    /// The rowid of the connection's last successful INSERT into a rowid table.
+    @inline(__always)
+    var lastInsertedRowID: Int64 { SQLiteCall.lastInsertedRowID(connection) }
+
     // MARK: Untyped convenience (once per file or per state row, not per event)
 
     /// Resets, then binds `values` to parameters 1, 2, ...; nil binds NULL.
