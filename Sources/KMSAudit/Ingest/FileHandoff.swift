@@ -37,10 +37,17 @@ final class FileHandoff: Sendable {
         }
     }
 
-    /// True when the decoder already finished the file without error: everything it delivers
-    /// is queued, so storing the file cannot stop halfway for bad input.
-    var hasSucceeded: Bool {
-        state.withLock { s, _ in
+    /// Waits until the decoder finished the file or filled the handoff (a file too large to
+    /// wait for, which streams), and says whether it finished without error: then everything
+    /// it delivers is queued, and storing the file cannot stop halfway for bad input, so the
+    /// writer needs no savepoint for it. Waiting costs the writer little: it would wait for the
+    /// file's first chunk anyway, and a CloudTrail file is rarely more than one.
+    func settle() -> Bool {
+        state.withLock(waitingUntil: { s in
+            if s.cancelled || s.items.count >= capacity { return true }
+            if case .finished = s.items.last { return true }
+            return false
+        }) { s, _ in
             if case .finished(.success) = s.items.last { return true }
             return false
         }

@@ -149,7 +149,7 @@ package final class Ingestor {
                           summary: inout IngestSummary,
                           now: String) throws {
         var entry = FilesLedger.Entry(file: file, status: "ok")
-        try batch.beginFile(undoable: !handoff.hasSucceeded)
+        try batch.beginFile(undoable: !handoff.settle())
         do {
             if let previous {
                 try FilesLedger.forgetContent(db, fileID: previous.id)
