@@ -155,8 +155,7 @@ package final class Ingestor {
                 try FilesLedger.forgetContent(db, fileID: previous.id)
                 try hooks.digestFiles?.forget(db, previous.id)
             }
-            try ledger.upsert(entry, runID: summary.runID, now: now)
-            let fileID = try ledger.id(of: file.path)
+            let fileID = try ledger.begin(entry, previous: previous?.id, runID: summary.runID, now: now)
             var tally = EventWriter.Tally()
             loop: while true {
                 switch handoff.take() {
@@ -198,7 +197,7 @@ package final class Ingestor {
                     entry.error = decoded.rejected.first.map {
                         InputError.record(file: file.path, record: $0.index, offset: $0.offset, reason: $0.reason)
                     }
-                    try ledger.upsert(entry, runID: summary.runID, now: now)
+                    try ledger.update(entry, id: fileID, runID: summary.runID, now: now)
                     for count in decoded.sourceCounts {
                         try ledger.insertSourceCount(fileID: fileID, source: count.source, records: count.records,
                                                      stored: count.stored)

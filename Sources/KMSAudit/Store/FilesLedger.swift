@@ -43,38 +43,63 @@ enum FilesLedger {
         var lastEventTime: String?
     }
 
-    /// Writes ledger rows during one ingest: the upsert runs twice per file, so it is prepared
-    /// once and bound through the C API (`SQLiteStatement`); re-parsing it per file cost more CPU
-    /// than inserting the file's events.
+    /// Writes ledger rows during one ingest: twice per file, so the statements are prepared
+    /// once and bound through the C API (`SQLiteStatement`); re-parsing them per file cost more
+    /// CPU than inserting the file's events.
+    ///
+    /// A file read starts with a plain INSERT (a new path) or an UPDATE by id (a known one) and
+    /// ends with an UPDATE by id, not with `INSERT ... ON CONFLICT DO UPDATE`: SQLite runs an
+    /// upsert in a statement transaction whose journal copies each page it touches (the files
+    /// row and two index leaves, 48 KiB with 16 KiB pages), and past 64 KiB that journal moves to
+    /// a temporary file for the rest of the batch: 0.86 GB written to /var/tmp for 13,000 files,
+    /// 1.2-1.4 GB for the 200k and 2M benchmark trails. An UPDATE of unindexed columns by rowid,
+    /// and an INSERT whose constraints are checked before it writes, need no such journal.
     final class Writer {
         private let upsertStatement: SQLiteStatement
-        private let selectID: SQLiteStatement
+        private let insertStatement: SQLiteStatement
+        private let updateStatement: SQLiteStatement
         private let insertSourceCount: SQLiteStatement
 
         init(_ db: Database) throws {
             upsertStatement = try SQLiteStatement(db, FilesLedger.upsertSQL)
-            // Not `RETURNING id` on the upsert: SQLite opens a temporary b-tree per execution to
-            // hold RETURNING rows, which cost more than this index lookup.
-            selectID = try SQLiteStatement(db, "SELECT id FROM files WHERE path = ?")
+            insertStatement = try SQLiteStatement(db, FilesLedger.insertSQL)
+            updateStatement = try SQLiteStatement(db, FilesLedger.updateSQL)
             insertSourceCount = try SQLiteStatement(db,
                 "INSERT INTO source_counts (file_id, event_source, records, stored) VALUES (?,?,?,?)")
         }
 
-        /// Inserts or replaces the row for `entry.file.path`, keeping its id.
-        func upsert(_ e: Entry, runID: Int64, now: String) throws {
-            try upsertStatement.bind([
+        /// Starts a file's row: updates the known row `previous` (keeping its id) or inserts a
+        /// new one. Returns the row's id.
+        func begin(_ e: Entry, previous: Int64?, runID: Int64, now: String) throws -> Int64 {
+            if let previous {
+                try update(e, id: previous, runID: runID, now: now)
+                return previous
+            }
+            try insertStatement.bind(Self.values(e, runID: runID, now: now))
+            try insertStatement.run()
+            return insertStatement.lastInsertedRowID
+        }
+
+        /// Rewrites the row `id` (its path stays).
+        func update(_ e: Entry, id: Int64, runID: Int64, now: String) throws {
+            try updateStatement.bind(Array(Self.values(e, runID: runID, now: now).dropFirst(2)) + [id])
+            try updateStatement.run()
+        }
+
+        /// The values of `upsertSQL`'s and `insertSQL`'s columns, in order.
+        private static func values(_ e: Entry, runID: Int64, now: String) -> [Bindable?] {
+            [
                 e.file.path, e.file.objectKey, e.kind ?? e.file.kind.rawValue, e.format, e.file.account, e.file.region,
                 e.file.deliveredAt, e.file.size, e.file.mtimeNs, e.sha256, e.contentSHA256, e.contentBytes,
                 e.gzip, e.status, e.error?.kind, e.error?.description, e.recordsRead, e.eventsStored,
                 e.duplicates, e.clashes, e.otherRecords, e.recordsRejected, e.firstEventTime, e.lastEventTime, runID, now,
-            ])
-            try upsertStatement.run()
+            ]
         }
 
-        /// The id of the row for `path` (0 if there is none).
-        func id(of path: String) throws -> Int64 {
-            try selectID.bind([path])
-            return try selectID.run() ?? 0
+        /// Inserts or replaces the row for `entry.file.path`, keeping its id.
+        func upsert(_ e: Entry, runID: Int64, now: String) throws {
+            try upsertStatement.bind(Self.values(e, runID: runID, now: now))
+            try upsertStatement.run()
         }
 
         /// One `source_counts` row: how many records of a file came from `source`, how many were stored.
@@ -83,6 +108,25 @@ enum FilesLedger {
             try insertSourceCount.run()
         }
     }
+
+    static let insertSQL = """
+        INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
+            sha256, content_sha256, content_bytes, gzip, status, error_kind, error, records_read,
+            events_stored, duplicates, clashes, other_records, records_rejected, first_event_time,
+            last_event_time, ingest_run_id, ingested_at)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        """
+
+    /// Every column of `insertSQL` but the indexed `path` and `object_key` (which follow from the
+    /// path), then the id.
+    static let updateSQL = """
+        UPDATE files SET kind = ?1, format = ?2, account = ?3, region = ?4, delivered_at = ?5, size = ?6,
+            mtime_ns = ?7, sha256 = ?8, content_sha256 = ?9, content_bytes = ?10, gzip = ?11, status = ?12,
+            error_kind = ?13, error = ?14, records_read = ?15, events_stored = ?16, duplicates = ?17,
+            clashes = ?18, other_records = ?19, records_rejected = ?20, first_event_time = ?21,
+            last_event_time = ?22, ingest_run_id = ?23, ingested_at = ?24
+        WHERE id = ?25
+        """
 
     static let upsertSQL = """
         INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
