@@ -259,6 +259,60 @@ import Testing
         }
     }
 
+    /// A file large enough to stream (more chunks than its handoff holds, so it runs in a
+    /// savepoint) that repeats an event across its chunks and one of an earlier file, and a large
+    /// file that breaks at its end: with the IDs flushed after every chunk, at every commit, or
+    /// only at the end, the same events land and the same duplicates, clashes and ledger counts
+    /// are recorded; the broken file leaves nothing behind.
+    @Test func flushesWithinALargeFileKeepCountsAndRollBacks() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let source = try TestSupport.records(ofBatch: TestSupport.fixture("ingest/elastic-integrations.Records.json.gz"))
+        func copies(_ prefix: String, _ count: Int) -> [[String: Any]] {
+            (0..<count).map { i in
+                var r = source[i % source.count]
+                r["eventID"] = "\(prefix)-\(i)"
+                return r
+            }
+        }
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        let small = copies("small", 3)
+        try TestSupport.gzip(try TestSupport.batch(small), to: inputs.appendingPathComponent("a.json.gz"))
+        var big = copies("big", 2600)
+        big.append(big[10])                       // a re-delivery, chunks apart
+        var clash = big[20]
+        clash["userAgent"] = "something else"
+        big.append(clash)                          // a clash, chunks apart
+        big.append(small[1])                       // a re-delivery of the earlier file
+        try TestSupport.gzip(try TestSupport.batch(big), to: inputs.appendingPathComponent("b.json.gz"))
+        var broken = try TestSupport.batch(copies("broken", 2600))
+        broken.removeLast(40)                      // the JSON ends too early
+        try TestSupport.gzip(broken, to: inputs.appendingPathComponent("c.json.gz"))
+
+        for (flushBytes, commitInterval) in [(1, 10.0), (1, 0.0), (EventWriter.flushBytes, 10.0), (EventWriter.flushBytes, 0.0)] {
+            let path = dir.appendingPathComponent("f\(flushBytes)-c\(commitInterval).sqlite")
+            var options = IngestOptions(paths: [inputs.path])
+            options.eventIDFlushBytes = flushBytes
+            options.commitInterval = commitInterval
+            let summary = try Ingestor(database: try AuditDatabase(path: path.path), options: options,
+                                       progress: ProgressLine(quiet: true), hooks: .standard).run()
+            #expect(summary.filesFailed == 1)
+            #expect(summary.eventsStored == 3 + 2600)
+            #expect(summary.duplicates == 2)
+            #expect(summary.clashes == 1)
+            try DatabaseQueue(path: path.path).read { db throws in
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 3 + 2600)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_id LIKE 'broken-%'") == 0)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE raw LIKE '%something else%'") == 0)
+                let ledger = try Row.fetchAll(db, sql: "SELECT events_stored, duplicates, clashes FROM files ORDER BY path")
+                    .map { [$0["events_stored"], $0["duplicates"], $0["clashes"]] as [Int] }
+                #expect(ledger == [[3, 0, 0], [2600, 2, 1], [0, 0, 0]])
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates") == 3)
+                try expectEventIDsMatchEvents(db)
+            }
+        }
+    }
+
     @Test func otherSourcesAreCountedNotStored() throws {
         let dir = try TestSupport.temporaryDirectory()
         let file = dir.appendingPathComponent("t.json.gz")

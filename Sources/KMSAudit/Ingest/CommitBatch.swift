@@ -12,7 +12,8 @@ import GRDB
 /// loses at most the uncommitted batch, which the next run reads again. Readers never wait for
 /// a batch (WAL): they see the database as of the last commit.
 ///
-/// A file whose decoding already succeeded when the writer starts it gets no savepoint: only
+/// A file whose decoding already succeeded when the writer starts it gets no savepoint (the
+/// writer waits for a file that fits its handoff to settle, `FileHandoff.settle()`): only
 /// bad input ever rolls a file back (a database error abandons the whole batch), and a
 /// savepoint costs a copy of every page the file changes into SQLite's sub-journal plus two
 /// statements (7% of ingest CPU on a trail of small files). The savepoint statements are
@@ -57,6 +58,8 @@ final class CommitBatch {
             openedAt = Date()
         }
         if undoable {
+            // Other files' IDs go into `event_ids` outside this file's savepoint (see `EventWriter.mark`).
+            if let writer, writer.hasPending { try writer.flushIDs() }
             try run("SAVEPOINT file")
             fileMark = writer?.mark ?? 0
         }

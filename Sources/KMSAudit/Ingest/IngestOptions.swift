@@ -12,6 +12,9 @@ package struct IngestOptions: Sendable {
     /// Seconds between commits of the batch transaction (see `CommitBatch`): a test and tuning
     /// knob (`--commit-interval`, hidden); 10 s by default.
     package var commitInterval: Double = 10
+    /// Bytes of event IDs held before they go into `event_ids` (`EventWriter.flushBytes`): a
+    /// test knob, so that a small file crosses a flush.
+    package var eventIDFlushBytes = EventWriter.flushBytes
 
     package init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false, threads: Int = 2) {
         self.paths = paths

@@ -109,7 +109,7 @@ package final class Ingestor {
         let writeback = database.startBackgroundWriteback()
         defer { writeback.finish() }
 
-        let writer = try EventWriter(db)
+        let writer = try EventWriter(db, flushBytes: options.eventIDFlushBytes)
         let ledger = try FilesLedger.Writer(db)
         let now = TimeFormats.canonical(started)
         let batch = CommitBatch(db, maxSeconds: options.commitInterval, events: writer)
@@ -134,10 +134,11 @@ package final class Ingestor {
                                               fraction: Double(doneBytes) / Double(totalBytes)))
         }
         try batch.commit()
-        // Events their files counted as stored that the batch's flush found stored before.
-        summary.eventsStored -= writer.late.duplicates + writer.late.clashes
-        summary.duplicates += writer.late.duplicates
-        summary.clashes += writer.late.clashes
+        // Events finished files counted as stored that a later flush found stored before.
+        let late = writer.lateInFinishedFiles
+        summary.eventsStored -= late.duplicates + late.clashes
+        summary.duplicates += late.duplicates
+        summary.clashes += late.clashes
     }
 
     private struct Skipped: Error {}
@@ -156,12 +157,18 @@ package final class Ingestor {
                 try hooks.digestFiles?.forget(db, previous.id)
             }
             let fileID = try ledger.begin(entry, previous: previous?.id, runID: summary.runID, now: now)
+            writer.beginFile(fileID)
             var tally = EventWriter.Tally()
             loop: while true {
                 switch handoff.take() {
                 case .events(let chunk):
                     try writer.insert(chunk, fileID: fileID, into: &tally)
                 case .finished(.success(let decoded)):
+                    // Events of this file a flush within it found stored by an earlier batch.
+                    let late = writer.endFile()
+                    tally.stored -= late.duplicates + late.clashes
+                    tally.duplicates += late.duplicates
+                    tally.clashes += late.clashes
                     entry.format = file.kind == .digest ? "digest" : decoded.read.shape.rawValue
                     entry.sha256 = decoded.read.fileSHA256
                     entry.contentSHA256 = decoded.read.contentSHA256

@@ -28,6 +28,7 @@ final class EventWriter {
     /// When the pending IDs reach this many bytes (about 200,000 UUIDs), they are flushed
     /// without waiting for the commit: memory stays bounded whatever the batch holds.
     static let flushBytes = 16 << 20
+    private let flushBytes: Int
 
     /// The text columns in `EventChunk.Field` order (bound as parameters 1...20), then the rest.
     private static let columns = [
@@ -37,7 +38,8 @@ final class EventWriter {
         "via_rds", "succeeded", "file_id", "record_index",
     ]
 
-    init(_ db: Database) throws {
+    init(_ db: Database, flushBytes: Int = EventWriter.flushBytes) throws {
+        self.flushBytes = flushBytes
         let placeholders = Array(repeating: "?", count: Self.columns.count).joined(separator: ",")
         insertEvent = try SQLiteStatement(db, """
             INSERT INTO events (\(Self.columns.joined(separator: ","))) VALUES (\(placeholders))
@@ -64,18 +66,42 @@ final class EventWriter {
         var clashes = 0
     }
 
-    /// Events a file counted as stored that a flush then found stored by an earlier batch: the
-    /// files ledger is corrected as they are found; the run's totals take them at the end.
+    /// Events a file counted as stored that a flush then found stored by an earlier batch.
+    /// For the file being written they are handed back at `endFile()`; for a file already
+    /// finished its ledger row is corrected at once and the run's totals take them at the end.
     struct LateDuplicates {
         var duplicates = 0
         var clashes = 0
     }
 
-    private(set) var late = LateDuplicates()
+    /// The file whose events are being inserted, if any.
+    private var currentFile: Int64?
+    private var lateInCurrentFile = LateDuplicates()
+    private(set) var lateInFinishedFiles = LateDuplicates()
+
+    func beginFile(_ fileID: Int64) {
+        currentFile = fileID
+        lateInCurrentFile = LateDuplicates()
+    }
+
+    /// The current file's late duplicates, for its ledger row and the run's totals.
+    func endFile() -> LateDuplicates {
+        defer {
+            currentFile = nil
+            lateInCurrentFile = LateDuplicates()
+        }
+        return lateInCurrentFile
+    }
 
     /// Stores each event of the chunk, or records it as a duplicate delivery (same eventID, same
     /// content) or a clash (same eventID, different content: docs/rules/DECISIONS.md #14 keeps the first copy).
     func insert(_ chunk: EventChunk, fileID: Int64, into tally: inout Tally) throws {
+        try insertAll(chunk, fileID: fileID, into: &tally)
+        // Within a large file too: memory stays bounded by `flushBytes` whatever the file holds.
+        if wantsFlush { try flushIDs() }
+    }
+
+    private func insertAll(_ chunk: EventChunk, fileID: Int64, into tally: inout Tally) throws {
         try chunk.bytes.withUnsafeBytes { bytes in
             // The text is bound in place (SQLITE_STATIC): SQLite reads it from `bytes`, which
             // outlives every step below; the bindings are cleared before `bytes` goes away.
@@ -149,19 +175,27 @@ final class EventWriter {
     // MARK: - The batch's IDs
 
     /// Where the pending IDs stand when a file begins; `rollBack(to:)` forgets the file's IDs
-    /// when its savepoint is rolled back.
+    /// when its savepoint is rolled back. A file that may be rolled back starts with no other
+    /// file's IDs pending (`CommitBatch` flushes them first), so that a flush within the file
+    /// only ever writes IDs its savepoint takes back.
     var mark: Int { pending.mark }
 
-    func rollBack(to mark: Int) { pending.truncate(to: mark) }
+    var hasPending: Bool { pending.count > 0 }
+
+    func rollBack(to mark: Int) {
+        pending.truncate(to: mark)
+        currentFile = nil
+        lateInCurrentFile = LateDuplicates()
+    }
 
     /// After the batch's transaction was rolled back: its IDs are gone with its events.
     func discardPending() { pending.removeAll() }
 
     /// Whether the pending IDs should be flushed before the batch commits (see `flushBytes`).
-    var wantsFlush: Bool { pending.byteCount >= Self.flushBytes }
+    var wantsFlush: Bool { pending.byteCount >= flushBytes }
 
-    /// Inserts the pending IDs into `event_ids` in sorted order. Call between files (no file's
-    /// savepoint open) and before each commit.
+    /// Inserts the pending IDs into `event_ids` in sorted order: before each commit, between
+    /// files, and within a file when they pass `flushBytes`.
     func flushIDs() throws {
         guard pending.count > 0 else { return }
         defer { insertID.clearBindings() }
@@ -198,16 +232,20 @@ final class EventWriter {
             let raw = row.blobBytes(0) ?? UnsafeRawBufferPointer(start: nil, count: 0)
             let same = stored.map { stored in stored.withUnsafeBytes { Self.sameRecord($0, raw) } } ?? false
             try recordDuplicate(id, fileID: fileID, recordIndex: row.int64(2), same: same, raw: raw)
-            if same { late.duplicates += 1 } else { late.clashes += 1 }
-            try recountFile.bindInt64(1, same ? 1 : 0)
-            try recountFile.bindInt64(2, same ? 0 : 1)
+            if fileID == currentFile {
+                if same { lateInCurrentFile.duplicates += 1 } else { lateInCurrentFile.clashes += 1 }
+            } else {
+                if same { lateInFinishedFiles.duplicates += 1 } else { lateInFinishedFiles.clashes += 1 }
+                try recountFile.bindInt64(1, same ? 1 : 0)
+                try recountFile.bindInt64(2, same ? 0 : 1)
+                try recountFile.bindInt64(3, fileID)
+                try recountFile.execute()
+            }
         } catch {
             selectNewCopy.resetAfterFailure()
             throw error
         }
         try selectNewCopy.reset()
-        try recountFile.bindInt64(3, fileID)
-        try recountFile.execute()
         try deleteEvent.bindInt64(1, newRow)
         try deleteEvent.execute()
     }
