@@ -70,8 +70,8 @@ package enum StateBuilder {
             try db.execute(sql: "DELETE FROM event_keys; DELETE FROM alias_history")
             let build = StateBuild(db: db, options: StateOptions(policyNamesRDSViaService: { _ in false }))
             // From KMS's alias events and alias inventory only: what RDS responses teach about
-            // aliases is left to `check` (a trail of RDS events only would otherwise be held
-            // whole in memory here; ingest has a 150 MB budget for any input).
+            // aliases is left to `check`, which reads every RDS event anyway (here it would be
+            // one more pass over them after every ingest).
             try build.buildAliases(rdsFacts: [])
             try build.buildEventKeys()
             try writeBackKeyResolutions(db)
