@@ -537,6 +537,36 @@ import Testing
         #expect(try s.value("SELECT is_database_key FROM keys WHERE key_arn = ?", [prodKey]) == 1 as Int)
     }
 
+    /// Snapshot events are read in a stream while the final snapshots of deletes are merged in
+    /// at their deletes' times: a DeleteDBSnapshot before the instance's delete finds no final
+    /// snapshot yet (its own "deleted without creation" row), one after it ends the final snapshot.
+    @Test func finalSnapshotsTakeTheirPlaceAmongStreamedSnapshotEvents() throws {
+        let s = try StateScenario()
+        let finalID = "production-mysql-db-final-snapshot-2024-01-15"
+        let finalARN = "arn:aws:rds:us-east-1:123456789012:snapshot:\(finalID)"
+        // The real delete with a final snapshot, at 2024-01-15T14:30:00Z in us-east-1.
+        let deleteWithFinal = try Real.panther("aws_rds_instance_deletion.tests.json", "RDS Instance Deleted With Final Snapshot")
+        func deleteSnapshot(_ id: String, at time: String) throws -> Real {
+            try Real.panther("aws_rds_snapshot_deleted.tests.json", "DB Snapshot Deleted").with([
+                "eventID": id, "eventTime": time, "awsRegion": "us-east-1",
+                "requestParameters.dBSnapshotIdentifier": finalID,
+                "responseElements.dBSnapshotIdentifier": finalID, "responseElements.dBSnapshotArn": finalARN,
+            ])
+        }
+        let before = try deleteSnapshot("state-delete-final-before", at: "2024-01-10T00:00:00Z")
+        let after = try deleteSnapshot("state-delete-final-after", at: "2024-01-20T00:00:00Z")
+        s.add(after, deleteWithFinal, before)
+        try s.build()
+
+        let rows = try s.rows("SELECT * FROM snapshots WHERE arn = ? ORDER BY coalesce(created_at, '')", [finalARN])
+        try #require(rows.count == 2)
+        #expect(rows[0].s("source") == "DeleteDBSnapshot" && rows[0].s("created_event_id") == nil)
+        #expect(rows[0].s("deleted_event_id") == before.eventID)
+        #expect(rows[1].s("snapshot_type") == "final" && rows[1].s("created_event_id") == deleteWithFinal.eventID)
+        #expect(rows[1].s("created_at") == "2024-01-15T14:30:00Z")
+        #expect(rows[1].s("deleted_at") == "2024-01-20T00:00:00Z" && rows[1].s("deleted_event_id") == after.eventID)
+    }
+
     // MARK: - Database keys
 
     @Test func databaseKeyReasonsAndRebuild() throws {

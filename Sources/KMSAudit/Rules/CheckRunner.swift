@@ -171,7 +171,19 @@ package enum CheckRunner {
 
     /// The config's or the command line's window; by default everything ingested.
     static func auditWindow(_ db: Database, _ options: CheckOptions) throws -> (start: String, end: String) {
-        let range = try Row.fetchOne(db, sql: "SELECT min(event_time) AS a, max(event_time) AS b FROM events")
+        // Per event name through `events_name_time` (a loose index scan over the few names, two
+        // index seeks each): min/max over all events read every entry of an index, 26 s of a
+        // first `check` at 20M records when the file was not in the page cache.
+        let range = try Row.fetchOne(db, sql: """
+            WITH RECURSIVE name(n) AS (
+                SELECT min(event_name) FROM events
+                UNION ALL
+                SELECT (SELECT min(event_name) FROM events WHERE event_name > n) FROM name WHERE n IS NOT NULL
+            )
+            SELECT min((SELECT min(event_time) FROM events WHERE event_name = n)) AS a,
+                   max((SELECT max(event_time) FROM events WHERE event_name = n)) AS b
+              FROM name WHERE n IS NOT NULL
+            """)
         let start = options.since ?? options.config.windowStart ?? range?["a"] ?? "1970-01-01T00:00:00Z"
         let end = options.until ?? options.config.windowEnd ?? range?["b"] ?? TimeFormats.canonical(options.now)
         return (start, end)

@@ -139,8 +139,9 @@ struct AliasHistory {
 }
 
 extension StateBuild {
-    /// Facts from alias events, `list-aliases` inventory and RDS responses; writes `alias_history`.
-    func buildAliases(rdsEvents: [RDSEvent]) throws {
+    /// Facts from alias events, `list-aliases` inventory and the RDS responses' facts given
+    /// (`appendAliasFacts`); writes `alias_history`.
+    func buildAliases(rdsFacts: [AliasHistory.Fact]) throws {
         var facts: [AliasHistory.Fact] = []
 
         let rows = try Row.fetchCursor(db, sql: """
@@ -221,24 +222,7 @@ extension StateBuild {
                                fileID: row["file_id"]))
         }
 
-        for ev in rdsEvents {
-            // An alias kmsKeyId in the request that the response shows as a key ARN.
-            if let requested = StateJSON.string(ev.request, "kmsKeyId"),
-               let alias = AliasName(ref: requested, account: ev.account, region: ev.region),
-               let answered = StateJSON.string(ev.response, "kmsKeyId"), KeyReference.isKeyARN(answered) {
-                facts.append(.init(alias: alias, kind: .rdsResponse, time: ev.time, order: ev.rowID, keyARN: answered,
-                                   eventName: ev.name, eventID: ev.eventID, fileID: nil))
-            }
-            // An encrypted create without kmsKeyId gets the account's aws/rds key (not so for
-            // restores, replicas and cluster members, which take their source's key).
-            if let answered = StateJSON.string(ev.response, "kmsKeyId"), KeyReference.isKeyARN(answered),
-               ev.usesDefaultRDSKeyWhenNoKeyGiven,
-               let parts = ARNParts(answered), parts.account == ev.account, parts.region == ev.region {
-                facts.append(.init(alias: AliasName(name: "alias/aws/rds", account: ev.account, region: ev.region),
-                                   kind: .rdsResponse, time: ev.time, order: ev.rowID, keyARN: answered,
-                                   eventName: ev.name, eventID: ev.eventID, fileID: nil))
-            }
-        }
+        facts += rdsFacts
 
         aliases = AliasHistory(facts: facts)
         let insert = try db.cachedStatement(sql: """
@@ -250,6 +234,27 @@ extension StateBuild {
             try insert.execute(arguments: [s.alias.name, s.alias.account, s.alias.region, s.keyARN, s.validFrom,
                                            s.validTo, s.source, s.eventID, s.fileID, s.endedBy, s.endedEventID])
             summary.aliasSegments += 1
+        }
+    }
+
+    /// What one RDS event's response teaches about an alias. The order facts arrive in does not
+    /// matter: `AliasHistory` sorts each alias's facts by time and row id, which no two share.
+    static func appendAliasFacts(of ev: RDSEvent, to facts: inout [AliasHistory.Fact]) {
+        // An alias kmsKeyId in the request that the response shows as a key ARN.
+        if let requested = StateJSON.string(ev.request, "kmsKeyId"),
+           let alias = AliasName(ref: requested, account: ev.account, region: ev.region),
+           let answered = StateJSON.string(ev.response, "kmsKeyId"), KeyReference.isKeyARN(answered) {
+            facts.append(.init(alias: alias, kind: .rdsResponse, time: ev.time, order: ev.rowID, keyARN: answered,
+                               eventName: ev.name, eventID: ev.eventID, fileID: nil))
+        }
+        // An encrypted create without kmsKeyId gets the account's aws/rds key (not so for
+        // restores, replicas and cluster members, which take their source's key).
+        if let answered = StateJSON.string(ev.response, "kmsKeyId"), KeyReference.isKeyARN(answered),
+           ev.usesDefaultRDSKeyWhenNoKeyGiven,
+           let parts = ARNParts(answered), parts.account == ev.account, parts.region == ev.region {
+            facts.append(.init(alias: AliasName(name: "alias/aws/rds", account: ev.account, region: ev.region),
+                               kind: .rdsResponse, time: ev.time, order: ev.rowID, keyARN: answered,
+                               eventName: ev.name, eventID: ev.eventID, fileID: nil))
         }
     }
 

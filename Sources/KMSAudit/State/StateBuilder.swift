@@ -70,9 +70,9 @@ package enum StateBuilder {
             try db.execute(sql: "DELETE FROM event_keys; DELETE FROM alias_history")
             let build = StateBuild(db: db, options: StateOptions(policyNamesRDSViaService: { _ in false }))
             // From KMS's alias events and alias inventory only: what RDS responses teach about
-            // aliases is left to `check` (a trail of RDS events only would otherwise be held
-            // whole in memory here; ingest has a 150 MB budget for any input).
-            try build.buildAliases(rdsEvents: [])
+            // aliases is left to `check`, which reads every RDS event anyway (here it would be
+            // one more pass over them after every ingest).
+            try build.buildAliases(rdsFacts: [])
             try build.buildEventKeys()
             try writeBackKeyResolutions(db)
             return .commit
@@ -169,56 +169,70 @@ final class StateBuild {
             FileHandle.standardError.write(Data(String(format: "state %@ %.2f s\n", name, Date().timeIntervalSince(mark)).utf8))
             mark = Date()
         }
-        let rdsEvents = try fetchRDSEvents(); step("rds-events")
-        try buildAliases(rdsEvents: rdsEvents); step("aliases")
+        // RDS and Backup events are streamed, one at a time, in the order each step needs:
+        // holding them all (with their parsed payloads) took 1.1 GB of `check` at 20M records.
+        // This first pass reads every RDS event for what responses say about aliases and what
+        // snapshot creates and copies say about their encryption (restores need both, later).
+        var aliasFacts: [AliasHistory.Fact] = []
+        var snapshotFacts: [String: SnapshotEncryption] = [:]
+        try forEachEvent(sql: Self.rdsEventsSQL(names: Self.resourceEventNames + Self.snapshotEventNames)) { ev in
+            Self.appendAliasFacts(of: ev, to: &aliasFacts)
+            if Self.snapshotEventNames.contains(ev.name) { addSnapshotEncryptionFact(ev, to: &snapshotFacts) }
+        }
+        step("rds-events")
+        try buildAliases(rdsFacts: aliasFacts); step("aliases")
+        aliasFacts = []
         try buildEventKeys(); step("event-keys")
         try buildKeyStores(); step("key-stores")
         try buildKeyPolicies(); step("key-policies")
         try buildGrants(); step("grants")
         try buildKeyStateChanges(); step("key-state")
-        try buildResources(rdsEvents.filter { Self.resourceEventNames.contains($0.name) },
-                           snapshotEvents: rdsEvents.filter { Self.snapshotEventNames.contains($0.name) }); step("resources")
-        let backupJobs = try fetchBackupJobs(); step("backup-jobs")
-        try buildSnapshots(rdsEvents.filter { Self.snapshotEventNames.contains($0.name) },
-                           backupJobs: backupJobs.filter { $0.name == "StartBackupJob" }); step("snapshots")
-        try buildCopyJobs(backupJobs.filter { $0.name == "StartCopyJob" }); step("copy-jobs")
+        try addSnapshotInventoryEncryptionFacts(to: &snapshotFacts)
+        try buildResources(snapshotFacts: snapshotFacts); step("resources")
+        snapshotFacts = [:]
+        try buildSnapshots(); step("snapshots")
+        try buildCopyJobs(); step("copy-jobs")
         try buildKeys(); step("keys")
         try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
     }
 
-    private func fetchRDSEvents() throws -> [RDSEvent] {
-        let names = (Self.resourceEventNames + Self.snapshotEventNames).map { "'\($0)'" }.joined(separator: ",")
-        return try fetchEvents(sql: """
-            SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
-                   request_parameters, response_elements
-              FROM events
-             WHERE event_name IN (\(names)) AND event_source = 'rds.amazonaws.com' AND succeeded = 1
-             ORDER BY event_time, id
-            """)
+    /// Succeeded RDS events of the given names, in time order (ties by row id).
+    static func rdsEventsSQL(names: [String]) -> String {
+        """
+        SELECT \(eventColumns) FROM events
+         WHERE event_name IN (\(names.map { "'\($0)'" }.joined(separator: ","))) AND event_source = 'rds.amazonaws.com'
+           AND succeeded = 1
+         ORDER BY event_time, id
+        """
     }
 
-    private func fetchBackupJobs() throws -> [RDSEvent] {
-        try fetchEvents(sql: """
-            SELECT id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
-                   request_parameters, response_elements
-              FROM events
-             WHERE event_name IN ('StartBackupJob', 'StartCopyJob') AND event_source = 'backup.amazonaws.com' AND succeeded = 1
-             ORDER BY event_time, id
-            """)
+    /// Succeeded AWS Backup events of the given names, in time order (ties by row id).
+    static func backupEventsSQL(names: [String]) -> String {
+        """
+        SELECT \(eventColumns) FROM events
+         WHERE event_name IN (\(names.map { "'\($0)'" }.joined(separator: ","))) AND event_source = 'backup.amazonaws.com'
+           AND succeeded = 1
+         ORDER BY event_time, id
+        """
     }
 
-    private func fetchEvents(sql: String) throws -> [RDSEvent] {
-        var out: [RDSEvent] = []
+    static let eventColumns = """
+        id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
+        request_parameters, response_elements
+        """
+
+    /// Calls `body` with each event the query selects (`eventColumns`), parsed as it is read;
+    /// none is kept.
+    func forEachEvent(sql: String, _ body: (RDSEvent) throws -> Void) throws {
         let rows = try Row.fetchCursor(db, sql: sql)
         while let row = try rows.next() {
-            out.append(RDSEvent(
+            try body(RDSEvent(
                 rowID: row["id"], eventID: row["event_id"], time: row["event_time"], name: row["event_name"],
                 region: row["aws_region"], account: row["account"], principal: row["principal"],
                 invokedBy: row["invoked_by"], sourceIP: row["source_ip"],
                 request: StateJSON.fields(row.stateText("request_parameters")),
                 response: StateJSON.fields(row.stateText("response_elements"))))
         }
-        return out
     }
 }
 

@@ -123,26 +123,26 @@ extension StateBuild {
 
     /// `db_resources` and `db_resource_changes`: inventory documents as the baseline (their time is
     /// unknown, like policy files), then the succeeded RDS events in time order, responses first
-    /// (they show the resulting state; Modify requests hold only what changed).
-    func buildResources(_ events: [RDSEvent], snapshotEvents allSnapshotEvents: [RDSEvent]) throws {
+    /// (they show the resulting state; Modify requests hold only what changed). The events are
+    /// streamed; `snapshotFacts` (`addSnapshotEncryptionFact`) tells restores what they restore.
+    func buildResources(snapshotFacts: [String: SnapshotEncryption]) throws {
         func incarnations(_ arn: String) -> [ResourceRecord] { resourcesByARN[arn] ?? [] }
         func add(_ r: ResourceRecord) {
             resources.append(r)
             resourcesByARN[r.arn, default: []].append(r)
         }
 
-        let snapshotFacts = try snapshotEncryptionFacts(events: allSnapshotEvents)
-        for ev in events {
+        try forEachEvent(sql: Self.rdsEventsSQL(names: Self.resourceEventNames)) { ev in
             let isCluster = ev.name.contains("DBCluster")
             let kind = isCluster ? "cluster" : "instance"
             let req = ev.request, resp = ev.response
             let idKey = isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier"
             guard let rawID = StateJSON.string(resp, idKey) ?? StateJSON.string(req, idKey)
-                ?? StateJSON.string(req, "targetDBInstanceIdentifier") else { continue }
+                ?? StateJSON.string(req, "targetDBInstanceIdentifier") else { return }
             let identifier = rawID.lowercased()
             let arnKey = isCluster ? "dBClusterArn" : "dBInstanceArn"
             guard let arn = (StateJSON.string(resp, arnKey)?.lowercased())
-                ?? Self.rdsARN(kind: kind, identifier: identifier, region: ev.region, account: ev.account) else { continue }
+                ?? Self.rdsARN(kind: kind, identifier: identifier, region: ev.region, account: ev.account) else { return }
             let parts = ARNParts(arn)
             let resourceID = StateJSON.string(resp, isCluster ? "dbClusterResourceId" : "dbiResourceId")
             let isCreate = Self.clusterCreates.contains(ev.name) || Self.instanceCreates.contains(ev.name)
@@ -366,36 +366,39 @@ extension StateBuild {
 
     /// Snapshot ARN → its encryption and the resource it is of, from succeeded snapshot creates
     /// and copies and from snapshot inventory (a snapshot's own `encrypted`/`storageEncrypted`:
-    /// docs/rules/DECISIONS.md #32).
-    func snapshotEncryptionFacts(events: [RDSEvent]) throws -> [String: SnapshotEncryption] {
-        var facts: [String: SnapshotEncryption] = [:]
-        for ev in events where ev.name.hasPrefix("Create") || ev.name.hasPrefix("Copy") {
-            let isCluster = ev.name.contains("Cluster")
-            let req = ev.request, resp = ev.response
-            guard let rawID = StateJSON.string(resp, isCluster ? "dBClusterSnapshotIdentifier" : "dBSnapshotIdentifier")
-                ?? StateJSON.string(req, isCluster ? "dBClusterSnapshotIdentifier" : "dBSnapshotIdentifier")
-                ?? StateJSON.string(req, isCluster ? "targetDBClusterSnapshotIdentifier" : "targetDBSnapshotIdentifier"),
-                let arn = StateJSON.string(resp, isCluster ? "dBClusterSnapshotArn" : "dBSnapshotArn")?.lowercased()
-                    ?? Self.rdsARN(kind: isCluster ? "cluster-snapshot" : "snapshot", identifier: rawID.lowercased(),
-                                   region: ev.region, account: ev.account) else { continue }
-            var f = SnapshotEncryption()
-            f.encrypted = StateJSON.bool(resp, isCluster ? "storageEncrypted" : "encrypted") ?? StateJSON.bool(resp, "storageEncrypted")
-            f.keyRef = StateJSON.string(resp, "kmsKeyId") ?? StateJSON.string(req, "kmsKeyId")
-            if let id = StateJSON.string(resp, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier")
-                ?? StateJSON.string(req, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier") {
-                f.resourceARN = Self.rdsARN(kind: isCluster ? "cluster" : "instance", identifier: id.lowercased(),
-                                            region: ev.region, account: ev.account)
-            }
-            if ev.name.hasPrefix("Copy") {
-                let sourceRef = StateJSON.string(req, isCluster ? "sourceDBClusterSnapshotIdentifier" : "sourceDBSnapshotIdentifier")
-                let source = sourceRef.flatMap { Self.snapshotARN($0, isCluster: isCluster, region: ev.region, account: ev.account) }
-                    .flatMap { facts[$0] }
-                if f.encrypted == nil { f.encrypted = source?.encrypted }
-                if f.keyRef == nil { f.keyRef = source?.keyRef }
-                if let sourceResource = source?.resourceARN { f.resourceARN = sourceResource }
-            }
-            facts[arn] = f
+    /// docs/rules/DECISIONS.md #32). Fed the snapshot events in time order (a copy takes what
+    /// its source's facts say so far), then `addSnapshotInventoryEncryptionFacts`.
+    func addSnapshotEncryptionFact(_ ev: RDSEvent, to facts: inout [String: SnapshotEncryption]) {
+        guard ev.name.hasPrefix("Create") || ev.name.hasPrefix("Copy") else { return }
+        let isCluster = ev.name.contains("Cluster")
+        let req = ev.request, resp = ev.response
+        guard let rawID = StateJSON.string(resp, isCluster ? "dBClusterSnapshotIdentifier" : "dBSnapshotIdentifier")
+            ?? StateJSON.string(req, isCluster ? "dBClusterSnapshotIdentifier" : "dBSnapshotIdentifier")
+            ?? StateJSON.string(req, isCluster ? "targetDBClusterSnapshotIdentifier" : "targetDBSnapshotIdentifier"),
+            let arn = StateJSON.string(resp, isCluster ? "dBClusterSnapshotArn" : "dBSnapshotArn")?.lowercased()
+                ?? Self.rdsARN(kind: isCluster ? "cluster-snapshot" : "snapshot", identifier: rawID.lowercased(),
+                               region: ev.region, account: ev.account) else { return }
+        var f = SnapshotEncryption()
+        f.encrypted = StateJSON.bool(resp, isCluster ? "storageEncrypted" : "encrypted") ?? StateJSON.bool(resp, "storageEncrypted")
+        f.keyRef = StateJSON.string(resp, "kmsKeyId") ?? StateJSON.string(req, "kmsKeyId")
+        if let id = StateJSON.string(resp, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier")
+            ?? StateJSON.string(req, isCluster ? "dBClusterIdentifier" : "dBInstanceIdentifier") {
+            f.resourceARN = Self.rdsARN(kind: isCluster ? "cluster" : "instance", identifier: id.lowercased(),
+                                        region: ev.region, account: ev.account)
         }
+        if ev.name.hasPrefix("Copy") {
+            let sourceRef = StateJSON.string(req, isCluster ? "sourceDBClusterSnapshotIdentifier" : "sourceDBSnapshotIdentifier")
+            let source = sourceRef.flatMap { Self.snapshotARN($0, isCluster: isCluster, region: ev.region, account: ev.account) }
+                .flatMap { facts[$0] }
+            if f.encrypted == nil { f.encrypted = source?.encrypted }
+            if f.keyRef == nil { f.keyRef = source?.keyRef }
+            if let sourceResource = source?.resourceARN { f.resourceARN = sourceResource }
+        }
+        facts[arn] = f
+    }
+
+    /// Snapshot inventory's encryption facts, after the events' (`addSnapshotEncryptionFact`).
+    func addSnapshotInventoryEncryptionFacts(to facts: inout [String: SnapshotEncryption]) throws {
         let docs = try Row.fetchAll(db, sql: """
             SELECT kind, account, region, content FROM documents
              WHERE kind IN ('db-snapshots', 'db-cluster-snapshots') ORDER BY file_id
@@ -420,7 +423,6 @@ extension StateBuild {
                 facts[arn] = f
             }
         }
-        return facts
     }
 
     /// A snapshot named by ARN or identifier, as a lower-case ARN.
@@ -548,7 +550,7 @@ extension StateBuild {
 
     /// `snapshots`: manual snapshots and copies that succeeded, AWS Backup jobs and snapshot calls
     /// made by AWS Backup, final snapshots of deletes, inventory; ended by Delete*Snapshot.
-    func buildSnapshots(_ events: [RDSEvent], backupJobs: [RDSEvent]) throws {
+    func buildSnapshots() throws {
         var all: [SnapshotRecord] = []
         var byARN: [String: [SnapshotRecord]] = [:]
         func add(_ s: SnapshotRecord) {
@@ -563,21 +565,25 @@ extension StateBuild {
             return byARN[arn]?.last
         }
 
-        // One timeline: snapshot events, backup jobs and final snapshots of deletes.
+        // One timeline: snapshot events and backup jobs (streamed, in time order, ties by row id),
+        // and final snapshots of deletes, each after the events of its delete's time.
         enum Item { case event(RDSEvent), finalSnapshot(ResourceRecord) }
-        var timeline: [(time: String, order: Int64, item: Item)] = events.map { ($0.time, $0.rowID, .event($0)) }
-        timeline += backupJobs.map { ($0.time, $0.rowID, .event($0)) }
-        for r in resources where r.deletedAt != nil && r.skipFinalSnapshot != true && r.finalSnapshotIdentifier != nil {
-            timeline.append((r.deletedAt!, Int64.max, .finalSnapshot(r)))
-        }
-        timeline.sort { ($0.time, $0.order) < ($1.time, $1.order) }
-
-        for entry in timeline {
-            switch entry.item {
+        let finals = resources.filter { $0.deletedAt != nil && $0.skipFinalSnapshot != true && $0.finalSnapshotIdentifier != nil }
+            .enumerated().sorted { ($0.element.deletedAt!, $0.offset) < ($1.element.deletedAt!, $1.offset) }.map(\.element)
+        var nextFinal = 0
+        let timeline = """
+            SELECT \(Self.eventColumns) FROM events
+             WHERE event_name IN (\((Self.snapshotEventNames + ["StartBackupJob"]).map { "'\($0)'" }.joined(separator: ",")))
+               AND event_source = iif(event_name = 'StartBackupJob', 'backup.amazonaws.com', 'rds.amazonaws.com')
+               AND succeeded = 1
+             ORDER BY event_time, id
+            """
+        func handle(_ item: Item) {
+            switch item {
             case .finalSnapshot(let r):
                 let identifier = r.finalSnapshotIdentifier!.lowercased()
                 guard let arn = Self.rdsARN(kind: r.kind == "cluster" ? "cluster-snapshot" : "snapshot",
-                                            identifier: identifier, region: r.region, account: r.account) else { continue }
+                                            identifier: identifier, region: r.region, account: r.account) else { return }
                 let s = SnapshotRecord(identifier: identifier, arn: arn, kind: r.kind, account: r.account, region: r.region,
                                        source: r.kind == "cluster" ? "DeleteDBCluster" : "DeleteDBInstance")
                 s.resourceIdentifier = r.identifier
@@ -591,9 +597,9 @@ extension StateBuild {
 
             case .event(let ev) where ev.name == "StartBackupJob":
                 guard let resourceARN = StateJSON.string(ev.request, "resourceArn")?.lowercased(), ARNParts.isRDS(resourceARN),
-                      let rp = ARNParts(resourceARN) else { continue }
+                      let rp = ARNParts(resourceARN) else { return }
                 let kind = rp.resource.hasPrefix("cluster:") ? "cluster" : rp.resource.hasPrefix("db:") ? "instance" : nil
-                guard let kind else { continue }
+                guard let kind else { return }
                 let identifier = StateJSON.string(ev.response, "backupJobId") ?? ev.eventID
                 let arn = StateJSON.string(ev.response, "recoveryPointArn") ?? "backup-job:\(identifier)"
                 let s = SnapshotRecord(identifier: identifier, arn: arn, kind: kind, account: ev.account, region: ev.region,
@@ -617,11 +623,11 @@ extension StateBuild {
                 let isCopy = ev.name.hasPrefix("Copy")
                 guard let rawID = StateJSON.string(resp, idKey) ?? StateJSON.string(req, idKey)
                     ?? StateJSON.string(req, isCluster ? "targetDBClusterSnapshotIdentifier" : "targetDBSnapshotIdentifier")
-                else { continue }
+                else { return }
                 let identifier = rawID.lowercased()
                 guard let arn = StateJSON.string(resp, isCluster ? "dBClusterSnapshotArn" : "dBSnapshotArn")?.lowercased()
                     ?? Self.rdsARN(kind: isCluster ? "cluster-snapshot" : "snapshot", identifier: identifier,
-                                   region: ev.region, account: ev.account) else { continue }
+                                   region: ev.region, account: ev.account) else { return }
                 let parts = ARNParts(arn)
 
                 if ev.name.hasPrefix("Delete") {
@@ -638,7 +644,7 @@ extension StateBuild {
                     fillSnapshot(s, from: resp, isCluster: isCluster, region: ev.region, account: ev.account)
                     s.deletedAt = ev.time
                     s.deletedEventID = ev.eventID
-                    continue
+                    return
                 }
 
                 let s = SnapshotRecord(identifier: identifier, arn: arn, kind: kind, account: parts?.account ?? ev.account,
@@ -684,6 +690,15 @@ extension StateBuild {
             }
         }
 
+        try forEachEvent(sql: timeline) { ev in
+            while nextFinal < finals.count, finals[nextFinal].deletedAt! < ev.time {
+                handle(.finalSnapshot(finals[nextFinal]))
+                nextFinal += 1
+            }
+            handle(.event(ev))
+        }
+        for r in finals[nextFinal...] { handle(.finalSnapshot(r)) }
+
         try applySnapshotInventory(add: add, byARN: { byARN[$0] ?? [] })
 
         // Through the C API: one row per snapshot (15,000 on the 2M benchmark trail).
@@ -710,7 +725,7 @@ extension StateBuild {
 
     /// `backup_copy_jobs`: AWS Backup `StartCopyJob`s, each tied to the snapshot (recovery point)
     /// it copies and so to its resource (KMS-008: a copy to another region or account).
-    func buildCopyJobs(_ events: [RDSEvent]) throws {
+    func buildCopyJobs() throws {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO backup_copy_jobs (event_id, event_time, copy_job_id, account, region, source_recovery_point_arn,
                 destination_vault_arn, destination_account, destination_region, snapshot_id, db_resource_id, resource_arn)
@@ -718,7 +733,7 @@ extension StateBuild {
               FROM (SELECT 1) LEFT JOIN (SELECT id, db_resource_id, resource_arn FROM snapshots
                                           WHERE arn = ? OR arn = lower(?) ORDER BY id DESC LIMIT 1) s
             """)
-        for ev in events {
+        try forEachEvent(sql: Self.backupEventsSQL(names: ["StartCopyJob"])) { ev in
             let source = StateJSON.string(ev.request, "recoveryPointArn") ?? StateJSON.string(ev.request, "sourceRecoveryPointArn")
             let destination = StateJSON.string(ev.request, "destinationBackupVaultArn")
             let dp = destination.flatMap(ARNParts.init)
