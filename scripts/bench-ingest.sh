@@ -96,7 +96,7 @@ rm -f "$OUT"/d.duckdb*
 measure duckdb-peer-2threads python3 "$PEERS/duckdb_ingest.py" "$TRAIL" --db "$OUT/d.duckdb" --sources "$SOURCES" --threads 2
 rm -f "$OUT"/n.sqlite* "$OUT"/p.sqlite* "$OUT"/d.duckdb*
 else
-  WALL[python-peer]=0; WALL[duckdb-peer-2threads]=0; WALL[kmsaudit-ingest-nohash]=1
+  WALL[python-peer]=""; WALL[duckdb-peer-2threads]=""; WALL[kmsaudit-ingest-nohash]=""
   echo "(peers skipped)" > "$OUT/out.python-peer"; echo "(peers skipped)" > "$OUT/out.duckdb-peer-2threads"
 fi
 
@@ -114,7 +114,7 @@ echo "duckdb:   $(tail -1 "$OUT/out.duckdb-peer-2threads")"
 WRITTEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("bytesWritten") or 0)' "$OUT/out.kmsaudit-ingest")
 DBBYTES=$(( $(stat -c %s "$OUT/k.sqlite") + $(stat -c %s "$OUT/k.sqlite-wal" 2>/dev/null || echo 0) ))
 echo "kmsaudit wrote $((WRITTEN / 1000000)) MB to storage for a $((DBBYTES / 1000000)) MB database"
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+ratio() { if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then echo "scale=2; $1 / $2" | bc -l; else echo "n/a"; fi; }  # n/a: a run skipped
 K=${WALL[kmsaudit-ingest]}
 echo
 echo "ratios (targets in brackets):"
@@ -156,12 +156,17 @@ fi
 
 NIGHT="$OUT/nightly-$EVENTS"
 LAST=$(find "$ORIG/AWSLogs" -path '*/CloudTrail/*' -type d -regex '.*/[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]' | sed 's|.*/\([0-9]*/[0-9]*/[0-9]*\)$|\1|' | sort -u | tail -1)
-if [ ! -f "$OUT/nightly-before-$EVENTS.sqlite" ]; then
+# The database of the days before is made by the binary under test (a database left by another
+# version would be migrated inside every timed audit).
+BINSUM=$(sha256sum "$BIN" | cut -c1-64)
+if [ ! -f "$OUT/nightly-before-$EVENTS.sqlite" ] || [ "$(cat "$OUT/nightly-before-$EVENTS.bin" 2>/dev/null)" != "$BINSUM" ]; then
+  rm -f "$OUT/nightly-before-$EVENTS.sqlite"*
   rm -rf "$NIGHT" && cp -al "$ORIG" "$NIGHT"
   find "$NIGHT/AWSLogs" -type d -path "*/$LAST" -prune -exec rm -rf {} +
   "$BIN" audit "$NIGHT" --db "$OUT/nightly-before-$EVENTS.sqlite" --report-dir "$OUT/nightly-reports" --fail-on critical >/dev/null 2>&1 || true
   # Back to the full trail: the last day's files are the new ones.
   rm -rf "$NIGHT" && cp -al "$ORIG" "$NIGHT"
+  echo "$BINSUM" > "$OUT/nightly-before-$EVENTS.bin"
 fi
 nightly() {  # name [reader]: audit of the last day on a copy of the database before it
   rm -f "$OUT"/nightly.sqlite*
