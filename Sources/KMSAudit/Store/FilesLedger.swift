@@ -128,12 +128,10 @@ enum FilesLedger {
         WHERE id = ?25
         """
 
-    static let upsertSQL = """
-        INSERT INTO files (path, object_key, kind, format, account, region, delivered_at, size, mtime_ns,
-            sha256, content_sha256, content_bytes, gzip, status, error_kind, error, records_read,
-            events_stored, duplicates, clashes, other_records, records_rejected, first_event_time,
-            last_event_time, ingest_run_id, ingested_at)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    /// The same insert, for a path that may already have a row (a skipped or failed file's row:
+    /// rare, so its statement journal does not matter).
+    static let upsertSQL = insertSQL + """
+
         ON CONFLICT(path) DO UPDATE SET
             object_key = excluded.object_key, kind = excluded.kind, format = excluded.format,
             account = excluded.account, region = excluded.region, delivered_at = excluded.delivered_at,
