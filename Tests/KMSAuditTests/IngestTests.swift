@@ -285,11 +285,16 @@ import Testing
         big.append(clash)                          // a clash, chunks apart
         big.append(small[1])                       // a re-delivery of the earlier file
         try TestSupport.gzip(try TestSupport.batch(big), to: inputs.appendingPathComponent("b.json.gz"))
+        // A small file just before the broken one: its IDs still wait when that one begins.
+        try TestSupport.gzip(try TestSupport.batch(copies("bb", 3)), to: inputs.appendingPathComponent("bb.json.gz"))
         var broken = try TestSupport.batch(copies("broken", 2600))
         broken.removeLast(40)                      // the JSON ends too early
         try TestSupport.gzip(broken, to: inputs.appendingPathComponent("c.json.gz"))
 
-        for (flushBytes, commitInterval) in [(1, 10.0), (1, 0.0), (EventWriter.flushBytes, 10.0), (EventWriter.flushBytes, 0.0)] {
+        // 32 KiB: the broken file crosses a flush while bb's IDs still wait, and its rollback
+        // must make them wait again.
+        for (flushBytes, commitInterval) in [(1, 10.0), (1, 0.0), (32 << 10, 10.0), (EventWriter.flushBytes, 10.0),
+                                             (EventWriter.flushBytes, 0.0)] {
             let path = dir.appendingPathComponent("f\(flushBytes)-c\(commitInterval).sqlite")
             var options = IngestOptions(paths: [inputs.path])
             options.eventIDFlushBytes = flushBytes
@@ -297,16 +302,16 @@ import Testing
             let summary = try Ingestor(database: try AuditDatabase(path: path.path), options: options,
                                        progress: ProgressLine(quiet: true), hooks: .standard).run()
             #expect(summary.filesFailed == 1)
-            #expect(summary.eventsStored == 3 + 2600)
+            #expect(summary.eventsStored == 3 + 2600 + 3)
             #expect(summary.duplicates == 2)
             #expect(summary.clashes == 1)
             try DatabaseQueue(path: path.path).read { db throws in
-                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 3 + 2600)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 3 + 2600 + 3)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_id LIKE 'broken-%'") == 0)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE raw LIKE '%something else%'") == 0)
                 let ledger = try Row.fetchAll(db, sql: "SELECT events_stored, duplicates, clashes FROM files ORDER BY path")
                     .map { [$0["events_stored"], $0["duplicates"], $0["clashes"]] as [Int] }
-                #expect(ledger == [[3, 0, 0], [2600, 2, 1], [0, 0, 0]])
+                #expect(ledger == [[3, 0, 0], [2600, 2, 1], [3, 0, 0], [0, 0, 0]])
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates") == 3)
                 try expectEventIDsMatchEvents(db)
             }

@@ -25,8 +25,6 @@ import GRDB
 final class CommitBatch {
     private let db: Database
     private let writer: EventWriter?
-    /// The writer's pending IDs when the current file's savepoint opened.
-    private var fileMark = 0
     private var open = false
     private var files = 0
     private var events = 0
@@ -58,16 +56,17 @@ final class CommitBatch {
             openedAt = Date()
         }
         if undoable {
-            // Other files' IDs go into `event_ids` outside this file's savepoint (see `EventWriter.mark`).
-            if let writer, writer.hasPending { try writer.flushIDs() }
             try run("SAVEPOINT file")
-            fileMark = writer?.mark ?? 0
+            writer?.savepointOpened()
         }
         inSavepoint = undoable
     }
 
     func endFile() throws {
-        if inSavepoint { try run("RELEASE SAVEPOINT file") }
+        if inSavepoint {
+            try run("RELEASE SAVEPOINT file")
+            writer?.savepointReleased()
+        }
         inSavepoint = false
         files += 1
     }
@@ -77,7 +76,7 @@ final class CommitBatch {
         precondition(inSavepoint, "undoFile for a file begun with undoable: false")
         try run("ROLLBACK TO SAVEPOINT file")
         try run("RELEASE SAVEPOINT file")
-        writer?.rollBack(to: fileMark)
+        writer?.savepointRolledBack()
         inSavepoint = false
     }
 

@@ -174,22 +174,38 @@ final class EventWriter {
 
     // MARK: - The batch's IDs
 
-    /// Where the pending IDs stand when a file begins; `rollBack(to:)` forgets the file's IDs
-    /// when its savepoint is rolled back. A file that may be rolled back starts with no other
-    /// file's IDs pending (`CommitBatch` flushes them first), so that a flush within the file
-    /// only ever writes IDs its savepoint takes back.
-    var mark: Int { pending.mark }
+    /// A file's savepoint, as the IDs see it: the pending IDs when it opened, and, once a flush
+    /// within the file has written other files' IDs inside the savepoint, those IDs and the late
+    /// counts as they were (a rollback takes the rows back, so they must wait again).
+    private struct Savepoint {
+        var mark: Int
+        var beforeFlush: (pending: PendingEventIDs, late: LateDuplicates)?
+    }
 
-    var hasPending: Bool { pending.count > 0 }
+    private var savepoint: Savepoint?
 
-    func rollBack(to mark: Int) {
-        pending.truncate(to: mark)
+    func savepointOpened() { savepoint = Savepoint(mark: pending.mark) }
+
+    func savepointReleased() { savepoint = nil }
+
+    /// The file's savepoint was rolled back: its IDs are forgotten, other files' IDs wait again.
+    func savepointRolledBack() {
+        if let saved = savepoint?.beforeFlush {
+            pending = saved.pending
+            lateInFinishedFiles = saved.late
+        } else if let mark = savepoint?.mark {
+            pending.truncate(to: mark)
+        }
+        savepoint = nil
         currentFile = nil
         lateInCurrentFile = LateDuplicates()
     }
 
     /// After the batch's transaction was rolled back: its IDs are gone with its events.
-    func discardPending() { pending.removeAll() }
+    func discardPending() {
+        pending.removeAll()
+        savepoint = nil
+    }
 
     /// Whether the pending IDs should be flushed before the batch commits (see `flushBytes`).
     var wantsFlush: Bool { pending.byteCount >= flushBytes }
@@ -198,6 +214,12 @@ final class EventWriter {
     /// files, and within a file when they pass `flushBytes`.
     func flushIDs() throws {
         guard pending.count > 0 else { return }
+        if let mark = savepoint?.mark, savepoint?.beforeFlush == nil, mark > 0 {
+            // Rare: a file large enough to stream crosses a flush while other files' IDs wait.
+            var before = pending
+            before.truncate(to: mark)
+            savepoint?.beforeFlush = (before, lateInFinishedFiles)
+        }
         defer { insertID.clearBindings() }
         try pending.forEachSorted { id, row in
             try insertID.bindTextInPlace(1, id)
