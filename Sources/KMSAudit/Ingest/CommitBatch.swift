@@ -39,9 +39,9 @@ final class CommitBatch {
     static let defaultSeconds = 10.0
     private let maxSeconds: Double
 
-    init(_ db: Database, maxSeconds: Double = CommitBatch.defaultSeconds, events: EventWriter? = nil) {
+    init(_ db: Database, maxSeconds: Double = CommitBatch.defaultSeconds, writer: EventWriter? = nil) {
         self.db = db
-        self.writer = events
+        self.writer = writer
         self.maxSeconds = maxSeconds
     }
 

@@ -112,7 +112,7 @@ package final class Ingestor {
         let writer = try EventWriter(db, flushBytes: options.eventIDFlushBytes)
         let ledger = try FilesLedger.Writer(db)
         let now = TimeFormats.canonical(started)
-        let batch = CommitBatch(db, maxSeconds: options.commitInterval, events: writer)
+        let batch = CommitBatch(db, maxSeconds: options.commitInterval, writer: writer)
         defer { batch.abandon() }
         for (i, item) in work.enumerated() {
             scheduler.writerReached(i)

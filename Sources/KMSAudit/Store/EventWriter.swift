@@ -121,7 +121,8 @@ final class EventWriter {
         let scalars = chunk.scalars[i]
         precondition(id.start >= 0 && id.count >= 0 && id.count <= bytes.count - id.start, "event ID outside its chunk")
         let idBytes = UnsafeRawBufferPointer(rebasing: bytes[id.start..<(id.start + id.count)])
-        if let earlier = pending.row(for: idBytes) {
+        let idHash = PendingEventIDs.hash(idBytes)
+        if let earlier = pending.row(for: idBytes, hash: idHash) {
             // Rare: stored earlier in this batch. Compare content to tell a re-delivery from a clash.
             let raw = chunk.span(i, .raw)
             let rawBytes = UnsafeRawBufferPointer(rebasing: bytes[raw.start..<(raw.start + raw.count)])
@@ -148,7 +149,7 @@ final class EventWriter {
         try s.bindInt64(23, fileID)
         try s.bindInt64(24, Int64(scalars.recordIndex))
         try s.execute()
-        pending.add(idBytes, row: s.lastInsertedRowID)
+        pending.add(idBytes, hash: idHash, row: s.lastInsertedRowID)
         return .stored
     }
 

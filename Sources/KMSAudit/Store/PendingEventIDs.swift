@@ -25,8 +25,11 @@ struct PendingEventIDs {
     var byteCount: Int { arena.count + entries.count * MemoryLayout<Entry>.stride + slots.count * 4 }
 
     /// The row stored for `id` since the last flush, if any.
-    func row(for id: UnsafeRawBufferPointer) -> Int64? {
-        let hash = Self.hash(id)
+    func row(for id: UnsafeRawBufferPointer) -> Int64? { row(for: id, hash: Self.hash(id)) }
+
+    /// The same, with `hash(id)` already computed (the writer hashes each new ID once, for
+    /// this lookup and the `add` after it).
+    func row(for id: UnsafeRawBufferPointer, hash: UInt32) -> Int64? {
         let mask = slots.count - 1
         var slot = Int(hash) & mask
         while true {
@@ -39,9 +42,11 @@ struct PendingEventIDs {
     }
 
     /// Records `id` (not present: look it up first) as stored in `row`.
-    mutating func add(_ id: UnsafeRawBufferPointer, row: Int64) {
+    mutating func add(_ id: UnsafeRawBufferPointer, row: Int64) { add(id, hash: Self.hash(id), row: row) }
+
+    mutating func add(_ id: UnsafeRawBufferPointer, hash: UInt32, row: Int64) {
         guard let length = Int32(exactly: id.count) else { preconditionFailure("event ID of \(id.count) bytes") }
-        let entry = Entry(offset: arena.count, length: length, hash: Self.hash(id), row: row)
+        let entry = Entry(offset: arena.count, length: length, hash: hash, row: row)
         arena.append(contentsOf: id)
         entries.append(entry)
         if entries.count * 2 > slots.count {
@@ -116,7 +121,7 @@ struct PendingEventIDs {
 
     /// Swift's seeded SipHash: event IDs are attacker-controlled, and IDs crafted to collide
     /// under a fixed hash would turn each lookup into a scan of the batch.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var hasher = Hasher()
         hasher.combine(bytes: bytes)
         return UInt32(truncatingIfNeeded: hasher.finalize())
