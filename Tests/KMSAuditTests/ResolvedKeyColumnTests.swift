@@ -68,6 +68,15 @@ import Testing
                 WHERE k.is_database_key = 1 AND e.via_rds = 1
                 """).map { $0["detail"] as String }
             #expect(joined.contains { $0.contains("SEARCH e USING INDEX events_key_time") }, "\(joined)")
+            // KMS-002's and KMS-006's reads of every call on the database keys go through the table
+            // in its own order, not row by row through events_key_time (at 20M records that
+            // fetched each page several times: DESIGN, "Key-use calls in table order").
+            for (name, sql) in [("key use", KeyUseEvaluation.eventsSQL), ("via-RDS principals", KeyPolicyJudgements.viaRDSPrincipalsSQL)] {
+                let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql.replacingOccurrences(of: ":end", with: "'9999'"))
+                    .map { $0["detail"] as String }
+                #expect(plan.contains("SCAN events") || plan.contains("SCAN e"), "\(name): \(plan)")
+                #expect(!plan.contains { $0.contains("events_key_time") }, "\(name): \(plan)")
+            }
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
             #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v16-event-id-table")
         }

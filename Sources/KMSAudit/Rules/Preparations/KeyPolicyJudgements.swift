@@ -4,7 +4,7 @@ import GRDB
 /// KMS-006's precomputation: for every database key whose policy in effect at the window's end is
 /// known, that policy judged against the recommended pattern (`KeyPolicyPattern`), into
 /// `key_policy_judgements`. Per key and principal, never per event: the only event reading is
-/// one indexed pass over the database keys' via-RDS calls to learn who uses them through RDS.
+/// one pass over the KMS calls to learn who uses the database keys through RDS.
 struct KeyPolicyJudgements: RulePreparation {
     let name = "key-policy-judgements"
 
@@ -23,16 +23,19 @@ struct KeyPolicyJudgements: RulePreparation {
         """
 
     /// Principals of succeeded via-RDS calls on database keys up to the window's end, RDS acting
-    /// as itself excepted. The keys are the outer loop so the calls come through
-    /// `events_key_time`, which carries `via_rds`.
+    /// as itself excepted. Read from `events` in table order (`NOT INDEXED`; the rows are
+    /// `kms_events`'), as `KeyUseEvaluation` reads the same calls: through `events_key_time`
+    /// each call was a separate row fetch, 9.1 s of `check` at 20M records against 6.1 s in
+    /// table order (at 2M both take 0.43 s).
     static let viaRDSPrincipalsSQL = """
-        SELECT e.key_arn, e.principal, count(*) AS calls
-        FROM keys k
-        CROSS JOIN kms_events e ON e.key_arn = k.key_arn
-        WHERE k.is_database_key = 1 AND e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= :end
+        SELECT CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) AS key_arn, e.principal, count(*) AS calls
+        FROM events e NOT INDEXED
+        WHERE e.event_source = 'kms.amazonaws.com'
+          AND CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
+          AND e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= :end
           AND coalesce(e.principal_type, '') <> 'AWSService' AND e.principal LIKE 'arn:%'
-        GROUP BY e.key_arn, e.principal
-        ORDER BY e.key_arn, e.principal
+        GROUP BY 1, 2
+        ORDER BY 1, 2
         """
 
     func prepare(_ db: Database, _ context: CheckContext) throws {
