@@ -7,6 +7,7 @@ enum FindingsSchema {
         SchemaPart(6, "evaluations", sql: v6Evaluations),
         SchemaPart(13, "run-texts", sql: runTexts),
         SchemaPart(14, "policy-judgements", sql: v14PolicyJudgements),
+        SchemaPart(17, "rds-principals", sql: v17RDSPrincipals),
     ])
 
     /// `kmsaudit check` runs and their findings.
@@ -143,6 +144,17 @@ enum FindingsSchema {
         policy_file      TEXT,
         judged_at        TEXT NOT NULL,
         PRIMARY KEY (key_arn, principal, category)
+    ) WITHOUT ROWID;
+    """
+
+    /// Who used each database key through RDS by the window's end, counted in key-use
+    /// evaluation's pass over the calls: the principals KMS-006 asks the policy about.
+    static let v17RDSPrincipals = """
+    CREATE TABLE key_rds_principals (
+        key_arn    TEXT NOT NULL,
+        principal  TEXT NOT NULL,
+        calls      INTEGER NOT NULL,
+        PRIMARY KEY (key_arn, principal)
     ) WITHOUT ROWID;
     """
 }

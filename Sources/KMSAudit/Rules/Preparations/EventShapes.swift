@@ -9,6 +9,9 @@ final class EventShape {
     let versions: [PolicyHistory.Version]
     let grants: GrantHistory.Naming
     let allowListed: Bool
+    /// Calls of this shape that count as a use of the key through RDS by its principal
+    /// (`KeyUseEvaluation.eventsSQL`'s last column), for `key_rds_principals`.
+    var viaRDSCalls = 0
     /// By policy version index × granted; nil until first needed.
     private var verdicts: [KeyUseEvaluation.Verdict?]
 
@@ -40,7 +43,7 @@ struct EventShapes: ~Copyable {
     /// The columns of `KeyUseEvaluation.eventsSQL`.
     enum Column: Int32 {
         case keyARN, eventTime, principal, principalType, principalAccount, invokedBy, eventName, succeeded, viaRDS,
-             region, encryptionContext, eventID, sharedEventID
+             region, encryptionContext, eventID, sharedEventID, isJudged, isRDSPrincipalUse
 
         /// The columns that make the shape.
         static let shape: [Column] = [.keyARN, .principal, .principalType, .principalAccount, .invokedBy, .eventName,
@@ -56,6 +59,9 @@ struct EventShapes: ~Copyable {
     init(make: @escaping (SQLiteRow) -> EventShape) {
         self.make = make
     }
+
+    /// Every shape seen so far, in order of first sight.
+    var all: [EventShape] { shapes }
 
     /// The shape of the current row.
     mutating func shape(of row: SQLiteRow) -> EventShape {

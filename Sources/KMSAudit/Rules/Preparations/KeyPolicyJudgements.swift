@@ -3,8 +3,8 @@ import GRDB
 
 /// KMS-006's precomputation: for every database key whose policy in effect at the window's end is
 /// known, that policy judged against the recommended pattern (`KeyPolicyPattern`), into
-/// `key_policy_judgements`. Per key and principal, never per event: the only event reading is
-/// one pass over the KMS calls to learn who uses the database keys through RDS.
+/// `key_policy_judgements`. Per key and principal, never per event: who uses each key through RDS
+/// comes from `key_rds_principals`, which `KeyUseEvaluation` (run before) fills.
 struct KeyPolicyJudgements: RulePreparation {
     let name = "key-policy-judgements"
 
@@ -23,26 +23,17 @@ struct KeyPolicyJudgements: RulePreparation {
         """
 
     /// Principals of succeeded via-RDS calls on database keys up to the window's end, RDS acting
-    /// as itself excepted. Read from `events` in table order (`NOT INDEXED`; the rows are
-    /// `kms_events`'), as `KeyUseEvaluation` reads the same calls: through `events_key_time`
-    /// each call was a separate row fetch, 9.1 s of `check` at 20M records against 6.1 s in
-    /// table order (at 2M both take 0.43 s).
-    static let viaRDSPrincipalsSQL = """
-        SELECT CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) AS key_arn, e.principal, count(*) AS calls
-        FROM events e NOT INDEXED
-        WHERE e.event_source = 'kms.amazonaws.com'
-          AND CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
-          AND e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= :end
-          AND coalesce(e.principal_type, '') <> 'AWSService' AND e.principal LIKE 'arn:%'
-        GROUP BY 1, 2
-        ORDER BY 1, 2
+    /// as itself excepted: counted by `KeyUseEvaluation` in its pass over the same calls (a
+    /// pass of its own here was 6.1 s of `check` at 20M records).
+    static let rdsPrincipalsSQL = """
+        SELECT key_arn, principal, calls FROM key_rds_principals ORDER BY key_arn, principal
         """
 
     func prepare(_ db: Database, _ context: CheckContext) throws {
         try db.execute(sql: "DELETE FROM key_policy_judgements")
         let end = context.windowEnd
         var viaRDS: [String: [(principal: String, calls: Int)]] = [:]
-        for row in try Row.fetchAll(db, sql: Self.viaRDSPrincipalsSQL, arguments: ["end": end]) {
+        for row in try Row.fetchAll(db, sql: Self.rdsPrincipalsSQL) {
             viaRDS[row["key_arn"], default: []].append((row["principal"], row["calls"]))
         }
         let configured = context.options.config.databasePrincipals

@@ -21,6 +21,13 @@ struct KeyUseEvaluation: RulePreparation {
     /// table order at 20M records (3.5 million calls), 0.49 s against 0.45 s at 2M (DESIGN,
     /// "Key-use calls in table order"). The encryption context is extracted only for keys
     /// whose policy could test it.
+    ///
+    /// The same pass counts KMS-006's principals that use each key through RDS (the last column,
+    /// `key_rds_principals`), which was a second pass over the same calls. Both flags are SQL so
+    /// that SQLite's rules decide them (three-valued logic, `LIKE`'s ASCII case folding): a call
+    /// is judged unless it is `CreateKey` or AWS acting internally; it counts as a principal's use
+    /// through RDS when it succeeded through RDS by the window's end and its caller is an ARN, not
+    /// an AWS service.
     static let eventsSQL = """
         WITH e AS (
             SELECT CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) AS key_arn, event_time, principal, principal_type,
@@ -31,15 +38,17 @@ struct KeyUseEvaluation: RulePreparation {
                e.event_name, e.succeeded, e.via_rds, e.aws_region,
                CASE WHEN e.key_arn IN (SELECT key_arn FROM key_policies WHERE policy LIKE '%EncryptionContext%')
                     THEN json_extract(e.raw, '$.requestParameters.encryptionContext') END,
-               e.event_id, e.shared_event_id
+               e.event_id, e.shared_event_id,
+               (e.event_name <> 'CreateKey' AND NOT (e.principal_type IS NULL AND e.invoked_by = 'AWS Internal')) IS TRUE,
+               (e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= :end
+                AND coalesce(e.principal_type, '') <> 'AWSService' AND e.principal LIKE 'arn:%') IS TRUE
         FROM e
         WHERE e.key_arn IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
-          AND e.event_name <> 'CreateKey'
-          AND NOT (e.principal_type IS NULL AND e.invoked_by = 'AWS Internal')
         """
 
     func prepare(_ db: Database, _ context: CheckContext) throws {
         try db.execute(sql: "DELETE FROM key_use_evaluations")
+        try db.execute(sql: "DELETE FROM key_rds_principals")
         let policies = try PolicyHistory.load(db)
         let grants = try GrantHistory.load(db)
         let allowList = context.options.config.allowedPrincipals.mapValues(Set.init)
@@ -50,6 +59,7 @@ struct KeyUseEvaluation: RulePreparation {
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
         let select = try SQLiteStatement(db, Self.eventsSQL)
+        try select.bindText(1, context.windowEnd)
         var shapes = EventShapes { row in
             let event = KeyUseEvent(row)
             let keyARN = EventShapes.text(row, .keyARN) ?? ""
@@ -61,6 +71,8 @@ struct KeyUseEvaluation: RulePreparation {
         while try select.step() {
             let row = select.row
             let shape = shapes.shape(of: row)
+            if row.int64(EventShapes.Column.isRDSPrincipalUse.rawValue) != 0 { shape.viaRDSCalls += 1 }
+            guard row.int64(EventShapes.Column.isJudged.rawValue) != 0 else { continue }
             let time = EventShapes.text(row, .eventTime) ?? ""
             guard let versionIndex = PolicyHistory.index(in: shape.versions, at: time) else { continue }  // policy unknown
             let granted = shape.grants.covers(time)
@@ -78,6 +90,20 @@ struct KeyUseEvaluation: RulePreparation {
             ])
         }
         try select.reset()
+        try Self.storeRDSPrincipals(db, shapes.all)
+    }
+
+    /// `key_rds_principals`: the shapes' via-RDS counts summed per key and principal.
+    static func storeRDSPrincipals(_ db: Database, _ shapes: [EventShape]) throws {
+        struct KeyPrincipal: Hashable { let key: String, principal: String }
+        var calls: [KeyPrincipal: Int] = [:]
+        for shape in shapes where shape.viaRDSCalls > 0 {
+            calls[KeyPrincipal(key: shape.keyARN, principal: shape.event.principal), default: 0] += shape.viaRDSCalls
+        }
+        let insert = try db.makeStatement(sql: "INSERT INTO key_rds_principals (key_arn, principal, calls) VALUES (?, ?, ?)")
+        for (pair, count) in calls {
+            try insert.execute(arguments: [pair.key, pair.principal, count])
+        }
     }
 
     typealias Verdict = (category: String, decidedBy: String?, note: String?)
