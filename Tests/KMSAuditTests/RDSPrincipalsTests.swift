@@ -33,6 +33,8 @@ import Testing
 
         // Copies of one via-RDS call by a role, each changing what one condition tests.
         let shouty = "ARN:aws:iam::111122223333:role/UpperCaseScheme"
+        let outsiderRole = "arn:aws:iam::999988887777:role/Outsider"
+        let outsider = "principal = '\(outsiderRole)', principal_account = '999988887777'"
         let before = try database.queue.write { db in
             let original = try #require(try Row.fetchOne(db, sql: """
                 SELECT e.id, CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) AS key_arn, e.principal
@@ -49,8 +51,10 @@ import Testing
                 ("service-caller", "principal_type = 'AWSService'"),
                 ("not-an-arn", "principal = 'rds.amazonaws.com', principal_type = NULL"),
                 ("upper-case-arn", "principal = '\(shouty)'"),
-                ("create-key", "event_name = 'CreateKey'"),
-                ("no-type-no-invoker", "principal_type = NULL, invoked_by = NULL"),
+                // Two calls key-use evaluation does not judge, by an outsider it would judge
+                // cross-account (and store) if it did; both still count as use through RDS.
+                ("create-key", "event_name = 'CreateKey', \(outsider)"),
+                ("no-type-no-invoker", "principal_type = NULL, invoked_by = NULL, \(outsider)"),
                 ("not-via-rds", "via_rds = 0"),
             ]
             // The stored columns (table_info leaves the generated ones out).
@@ -75,10 +79,11 @@ import Testing
             #expect(counted.count > 1)
             #expect(counted == defined)
             // LIKE folds ASCII case, so the upper-case scheme counts; the variants that fail a
-            // condition added nothing (the original's principal gained the CreateKey and
-            // no-type copies only).
+            // condition added nothing to the original's principal; the unjudged calls count.
             #expect(counted.contains { $0.hasSuffix(" \(shouty) 1") })
-            #expect(counted.contains("\(before.key) \(before.principal) \(before.calls + 2)"))
+            #expect(counted.contains("\(before.key) \(before.principal) \(before.calls)"))
+            #expect(counted.contains("\(before.key) \(outsiderRole) 2"))
+            // ...and are not judged: judged, the outsider's calls would be stored as cross-account.
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM key_use_evaluations WHERE event_id IN ('variant-create-key', 'variant-no-type-no-invoker')") == 0)
             // KMS-006 read the count: every judgement that lists via-RDS calls names counted principals.
             for detail in try String.fetchAll(db, sql: "SELECT detail FROM key_policy_judgements WHERE detail LIKE '%via_rds_calls%'") {
