@@ -69,15 +69,22 @@ import Testing
                 """).map { $0["detail"] as String }
             #expect(joined.contains { $0.contains("SEARCH e USING INDEX events_key_time") }, "\(joined)")
             // KMS-002's read of every call on the database keys (which also counts KMS-006's via-RDS
-            // principals) goes through the table in its own order, not row by row through
-            // events_key_time (at 20M records that fetched each page several times: DESIGN,
-            // "Key-use calls in table order").
+            // principals) searches events_key_time by key and reads its columns there: never a scan
+            // of the table (12 GB of other columns and events at 20M records: DESIGN, "Key-use
+            // calls from a covering index").
             let keyUsePlan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + KeyUseEvaluation.eventsSQL.replacingOccurrences(of: ":end", with: "'9999'"))
                 .map { $0["detail"] as String }
-            #expect(keyUsePlan.contains("SCAN events"), "\(keyUsePlan)")
-            #expect(!keyUsePlan.contains { $0.contains("events_key_time") }, "\(keyUsePlan)")
+            #expect(keyUsePlan.contains { $0.hasPrefix("SEARCH events USING INDEX events_key_time") }, "\(keyUsePlan)")
+            #expect(!keyUsePlan.contains { $0.hasPrefix("SCAN events") }, "\(keyUsePlan)")
+            // The index holds every column the read takes from a call, so no row of the table is
+            // fetched (a key whose policy tests the encryption context would fetch its calls' raw text).
+            let indexed = try Row.fetchAll(db, sql: "PRAGMA index_xinfo(events_key_time)").compactMap { $0["name"] as String? }
+            for column in ["event_time", "principal", "principal_type", "principal_account", "invoked_by", "event_name",
+                           "succeeded", "via_rds", "aws_region", "event_id", "shared_event_id"] {
+                #expect(indexed.contains(column), "\(column) not in \(indexed)")
+            }
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
-            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v17-rds-principals")
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v18-key-use-index")
         }
     }
 
@@ -152,7 +159,7 @@ import Testing
         let shipped = ["v1-ingest", "v2-documents-digests", "v3-state", "v4-findings", "v5-integrity",
                        "v6-evaluations", "v7-views", "v8-resolved-keys", "v9-covering-key-index", "v10-seed-controls",
                        "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
-                       "v15-resolved-key-column", "v16-event-id-table", "v17-rds-principals"]
+                       "v15-resolved-key-column", "v16-event-id-table", "v17-rds-principals", "v18-key-use-index"]
         #expect(SchemaMigrations.migrator.migrations == shipped)
         // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
         // tables; v11: documents rebuilt, then grants), as the single migration did.

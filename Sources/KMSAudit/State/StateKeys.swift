@@ -254,15 +254,17 @@ extension StateBuild {
         // The events' distinct keys by hopping through events_key_time, one search per key
         // (a DISTINCT read every entry of the index: 0.04 s against under 1 ms). The index holds
         // the records' keys and the resolutions last written (`event_keys`, below, adds this
-        // build's), as the expression written here (StateSchema.v15ResolvedKeyColumn).
+        // build's), as the expression written here (StateSchema.v15ResolvedKeyColumn); only KMS
+        // calls have a key, and saying so lets SQLite use that partial index (v18KeyUseIndex).
         try db.execute(sql: """
             INSERT OR IGNORE INTO keys (key_arn, key_id)
             WITH RECURSIVE event_key(a) AS (
                 SELECT min(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT)) FROM events
-                 WHERE CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IS NOT NULL
+                 WHERE CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IS NOT NULL AND event_source = 'kms.amazonaws.com'
                 UNION ALL
                 SELECT (SELECT min(CAST(coalesce(key_arn, resolved_key_arn) AS TEXT)) FROM events
-                         WHERE CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) > event_key.a)
+                         WHERE CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) > event_key.a
+                           AND event_source = 'kms.amazonaws.com')
                   FROM event_key WHERE event_key.a IS NOT NULL
             )
             SELECT a, substr(a, instr(a, ':key/') + 5) FROM (
@@ -364,6 +366,7 @@ extension StateBuild {
             SELECT k.key_arn, 'used-via-rds', 3 FROM keys k
              WHERE EXISTS (SELECT 1 FROM events e
                             WHERE CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) = k.key_arn AND e.via_rds = 1
+                              AND e.event_source = 'kms.amazonaws.com'
                               AND e.key_arn IS NOT NULL)  -- the record's own key, through events_key_time
                 OR EXISTS (SELECT 1 FROM event_keys x JOIN events e ON e.id = x.event_rowid
                             WHERE x.key_arn = k.key_arn AND e.via_rds = 1);

@@ -13,14 +13,14 @@ import GRDB
 struct KeyUseEvaluation: RulePreparation {
     let name = "key-use-evaluation"
 
-    /// Column order is `EventShapes.Column`'s. The database keys' calls are read in one pass over
-    /// the events in table order (`NOT INDEXED`; the rows are `kms_events`'): most events
-    /// are calls on database keys, and fetching them row by row through the index read each page
-    /// of the table several times, past the 2 GiB that `check` maps through `pread`. In the
-    /// sqlite3 shell with `check`'s map and cache: 9.8 s through the index against 5.6 s in
-    /// table order at 20M records (3.5 million calls), 0.49 s against 0.45 s at 2M (DESIGN,
-    /// "Key-use calls in table order"). The encryption context is extracted only for keys
-    /// whose policy could test it.
+    /// Column order is `EventShapes.Column`'s. The database keys' calls are read from
+    /// `events_key_time` alone, which holds every column read here but the encryption context
+    /// (StateSchema.v18KeyUseIndex): SQLite fetches a table row only for the keys whose policy
+    /// could test the context, where the `CASE` reads `raw`. The table itself is mostly other
+    /// columns and other events; scanning it in table order (`NOT INDEXED`, the sixth session)
+    /// read 12 GB at 20M records, and fetching its rows through the index before it covered
+    /// them read each page several times past the 2 GiB that `check` maps (DESIGN, "Key-use
+    /// calls from a covering index").
     ///
     /// The same pass counts KMS-006's principals that use each key through RDS (the last column,
     /// `key_rds_principals`), which was a second pass over the same calls. Both flags are SQL so
@@ -32,8 +32,9 @@ struct KeyUseEvaluation: RulePreparation {
         WITH e AS (
             SELECT CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) AS key_arn, event_time, principal, principal_type,
                    principal_account, invoked_by, event_name, succeeded, via_rds, aws_region, raw, event_id, shared_event_id
-            FROM events NOT INDEXED
-            WHERE event_source = 'kms.amazonaws.com')
+            FROM events
+            WHERE event_source = 'kms.amazonaws.com'
+              AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1))
         SELECT e.key_arn, e.event_time, e.principal, e.principal_type, e.principal_account, e.invoked_by,
                e.event_name, e.succeeded, e.via_rds, e.aws_region,
                CASE WHEN e.key_arn IN (SELECT key_arn FROM key_policies WHERE policy LIKE '%EncryptionContext%')
@@ -43,7 +44,6 @@ struct KeyUseEvaluation: RulePreparation {
                (e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= :end
                 AND coalesce(e.principal_type, '') <> 'AWSService' AND e.principal LIKE 'arn:%') IS TRUE
         FROM e
-        WHERE e.key_arn IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
         """
 
     func prepare(_ db: Database, _ context: CheckContext) throws {
