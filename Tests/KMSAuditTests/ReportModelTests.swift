@@ -82,6 +82,12 @@ import Testing
         #expect(ingest.regions == ["us-east-1", "us-west-1", "us-west-2"])
         #expect(ingest.failedFiles.first?.errorKind == "gzip")
         #expect(ingest.firstEventTime == "2014-11-04T00:52:40Z")
+        // Read from the index of accounts and regions, never by scanning the events (every
+        // nightly report: 7-19 s at 20M records against 1.2 s).
+        let plan = try fixture.database.queue.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + ReportModel.accountRegionSQL).map { $0["detail"] as String }
+        }
+        #expect(plan == ["SCAN events USING COVERING INDEX events_account_region"], "\(plan)")
     }
 
     @Test func withoutStateOrIntegrityResultsNothingIsClaimed() throws {

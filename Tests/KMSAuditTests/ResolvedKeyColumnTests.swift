@@ -84,7 +84,7 @@ import Testing
                 #expect(indexed.contains(column), "\(column) not in \(indexed)")
             }
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
-            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v18-key-use-index")
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v19-account-region-index")
         }
     }
 
@@ -150,6 +150,47 @@ import Testing
         }
         #expect(viaView == Self.keyB)
     }
+
+    /// `audit` ingests without resolving the new calls (its check does: `IngestHooks.checkFollows`):
+    /// two nights, the second moving the alias, leave the same keys on the events as `ingest`
+    /// then `check` does.
+    @Test func auditResolvesTheCallsItIngestsInItsCheck() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let logs = dir.appendingPathComponent("in/logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let create = try Real.record("\(Self.kms)/ct-createalias.example1.json")  // 2022-08-14T23:08:31Z -> keyA
+        let first = try Self.useByAlias("au-first", at: "2022-08-20T00:00:00Z")
+        let second = try Self.useByAlias("au-second", at: "2022-09-10T00:00:00Z")
+        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
+            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
+            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
+            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
+                          ["accountId": "111122223333", "ARN": Self.keyB]],
+        ])
+        let audited = dir.appendingPathComponent("audit.sqlite").path
+        let checked = dir.appendingPathComponent("ingest-check.sqlite").path
+        func keys(_ path: String) throws -> [[String?]] {
+            try DatabaseQueue(path: path).read { db in
+                try Row.fetchAll(db, sql: "SELECT event_id, key_arn, resolved_key_arn, key_resolution FROM events ORDER BY event_id")
+                    .map { [$0["event_id"], $0["key_arn"], $0["resolved_key_arn"], $0["key_resolution"]] }
+            }
+        }
+        for (night, records) in [[create, first, second], [update]].enumerated() {
+            try TestSupport.batch(records.map(\.json))
+                .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_2024010\(night + 1)T0000Z_n.json"))
+            let audit = try TestSupport.kmsaudit(["audit", logs.path, "--db", audited, "--report-dir",
+                                                  dir.appendingPathComponent("reports").path, "--fail-on", "critical"])
+            #expect(audit.status == 0, "\(audit.stderr)")
+            #expect(try TestSupport.kmsaudit(["ingest", logs.path, "--db", checked, "--quiet"]).status == 0)
+            let check = try TestSupport.kmsaudit(["check", "--db", checked, "--fail-on", "critical"])
+            #expect(check.status == 0, "\(check.stderr)")
+            let resolved = try keys(audited)
+            #expect(resolved == (try keys(checked)))
+            let secondKey = night == 0 ? Self.keyA : Self.keyB
+            #expect(resolved.first { $0[0] == "au-second" } == ["au-second", nil, secondKey, "alias"])
+            #expect(resolved.first { $0[0] == "au-first" } == ["au-first", nil, Self.keyA, "alias"])
+        }
+    }
 }
 
 /// The stages' schemas, collected by the Store: the migrations every existing database has
@@ -159,7 +200,7 @@ import Testing
         let shipped = ["v1-ingest", "v2-documents-digests", "v3-state", "v4-findings", "v5-integrity",
                        "v6-evaluations", "v7-views", "v8-resolved-keys", "v9-covering-key-index", "v10-seed-controls",
                        "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
-                       "v15-resolved-key-column", "v16-event-id-table", "v17-rds-principals", "v18-key-use-index"]
+                       "v15-resolved-key-column", "v16-event-id-table", "v17-rds-principals", "v18-key-use-index", "v19-account-region-index"]
         #expect(SchemaMigrations.migrator.migrations == shipped)
         // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
         // tables; v11: documents rebuilt, then grants), as the single migration did.

@@ -35,7 +35,7 @@ package enum AuditJob {
     }
 
     package static func run(_ database: AuditDatabase, _ options: Options, progress: ProgressLine) throws -> Result {
-        let ingest = try Ingestor(database: database, options: options.ingest, progress: progress, hooks: .standard).run()
+        let ingest = try Ingestor(database: database, options: options.ingest, progress: progress, hooks: .checkFollows).run()
         let check = try CheckRunner.run(database, options.check)
         let reports = try writeReports(database, runID: check.runID, directory: options.reportDirectory,
                                        date: options.check.now)

@@ -309,6 +309,13 @@ extension ReportModel {
         }
     }
 
+    /// Events, first and last time per account and region: from `events_account_region` alone
+    /// (LedgerSchema.v19AccountRegionIndex), not the table.
+    static let accountRegionSQL = """
+        SELECT account, aws_region, count(*) AS n, min(event_time) AS first, max(event_time) AS last
+        FROM events GROUP BY account, aws_region ORDER BY account, aws_region
+        """
+
     private static func loadIngest(_ db: Database) throws -> Ingest {
         let files = try Row.fetchOne(db, sql: """
             SELECT count(*) AS total,
@@ -319,11 +326,7 @@ extension ReportModel {
                    coalesce(sum(clashes), 0) AS clashes
             FROM files
             """)!
-        // One pass over events; the columns read come before `raw`, so its pages stay unread.
-        let groups = try Row.fetchAll(db, sql: """
-            SELECT account, aws_region, count(*) AS n, min(event_time) AS first, max(event_time) AS last
-            FROM events GROUP BY account, aws_region ORDER BY account, aws_region
-            """)
+        let groups = try Row.fetchAll(db, sql: accountRegionSQL)
         let failed = try Row.fetchAll(db, sql: """
             SELECT path, error_kind, error FROM files WHERE status = 'failed' ORDER BY path
             """).map { FailedFile(path: $0["path"], errorKind: $0["error_kind"], error: $0["error"]) }

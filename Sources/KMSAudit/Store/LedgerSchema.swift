@@ -8,7 +8,16 @@ enum LedgerSchema {
         SchemaPart(9, "covering-key-index", sql: v9CoveringKeyIndex),
         SchemaPart(11, "grant-documents", sql: v11GrantDocuments),
         SchemaPart(16, "event-id-table", foreignKeyChecks: .immediate, sql: v16EventIDTable),
+        SchemaPart(19, "account-region-index", sql: v19AccountRegionIndex),
     ])
+
+    /// The report's ingest summary (events, first and last time per account and region) reads
+    /// this index instead of the whole table: at 20M records 1.2 s for 365 MB against 7-19 s for
+    /// 12 GB, in every nightly report (DESIGN, "The nightly at 20M over 90 days"). Its keys
+    /// arrive nearly in order per account and region, so ingest appends to a few pages.
+    static let v19AccountRegionIndex = """
+    CREATE INDEX events_account_region ON events(account, aws_region, event_time);
+    """
 
     /// Ingest: runs, the files ledger, events, duplicates and per-source record counts.
     static let v1Ingest = """
