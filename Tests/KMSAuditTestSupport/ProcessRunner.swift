@@ -129,9 +129,16 @@ public enum ProcessRunner {
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = executable.contains("/")
-            ? posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-            : posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: a binary just copied by a test is still open for writing in a child that
+        // another test thread forked meanwhile, until that child execs. Transient: try again.
+        var status: Int32 = 0
+        for attempt in 0..<100 {
+            status = executable.contains("/")
+                ? posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+                : posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+            guard status == ETXTBSY, attempt < 99 else { break }
+            usleep(20_000)
+        }
         guard status == 0 else {
             parentSide.forEach { _ = close($0) }
             throw ProcessRunnerError(description: "cannot start \(executable): \(String(cString: strerror(status)))")
