@@ -222,6 +222,73 @@ import Testing
         }
     }
 
+    /// Paths alike (a daily backup's recovery points) are one entry with their count, in every
+    /// format, and the counts add up to the paths the view lists one by one at the window end.
+    @Test func pathsAlikeAreOneEntryWhoseCountsAddUpToTheViewsPaths() throws {
+        let audited = try Audited.shared.get()
+        let json = try Self.jsonReport(audited)
+        let windowEnd = try #require((json["run"] as? [String: Any])?["window_end"] as? String)
+        let databases = try #require(json["databases"] as? [[String: Any]])
+        // The view's paths, one by one, alive at the window end.
+        let queue = try DatabaseQueue(path: audited.database)
+        var viewPaths: [String: [[String: Any]]] = [:]
+        try queue.read { db in
+            for row in try Row.fetchAll(db, sql: "SELECT arn, recovery_paths FROM database_overview WHERE deleted_at IS NULL OR deleted_at > ?",
+                                        arguments: [windowEnd]) {
+                let all = try JSONSerialization.jsonObject(with: Data((row["recovery_paths"] as String).utf8)) as? [[String: Any]] ?? []
+                viewPaths[row["arn"], default: []] += all.filter { p in
+                    (p["created_at"] as? String).map { $0 <= windowEnd } ?? true
+                        && (p["deleted_at"] as? String).map { $0 > windowEnd } ?? true
+                }
+            }
+        }
+        var grouped = 0
+        for d in databases {
+            let arn = try #require(d["arn"] as? String)
+            let entries = d["recovery_paths"] as? [[String: Any]] ?? []
+            let one = try #require(viewPaths[arn])
+            #expect(entries.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == one.count, "\(arn)")
+            func alike(_ p: [String: Any]) -> String {
+                ["kind", "key_arn", "region", "account", "retention_days", "independent"].map { "\(p[$0] ?? "nil")" }.joined(separator: "|")
+            }
+            #expect(Set(entries.map(alike)).count == entries.count, "\(arn): two entries alike")
+            for e in entries {
+                let members = one.filter { alike($0) == alike(e) }
+                #expect(e["count"] as? Int == members.count, "\(arn) \(e)")
+                let times = members.compactMap { $0["created_at"] as? String }.sorted()
+                #expect(e["created_at"] as? String == times.last, "\(arn) newest")
+                #expect(e["oldest_created_at"] as? String == times.first, "\(arn) oldest")
+                if (e["count"] as? Int ?? 0) > 1 { grouped += 1 }
+            }
+        }
+        #expect(grouped > 0, "the sample trail has no database with paths alike: nothing was grouped")
+
+        // The HTML shows the same entries with the same counts; the CSV one line per entry.
+        let run = try Chromium.inspect(page: audited.reports.appendingPathComponent("latest.html"), in: audited.directory,
+                                       arguments: [], selector: "tr.database-row", evaluate: ["""
+            JSON.stringify(Array.prototype.map.call(document.querySelectorAll('tr.database-row'), function (r) {
+              return [r.getAttribute('data-arn'), Array.prototype.map.call(r.querySelectorAll('.db-path'), function (p) {
+                return Number(p.getAttribute('data-count')); }).reduce(function (a, b) { return a + b; }, 0),
+                r.querySelectorAll('.path-count').length]; }))
+            """])
+        let value = try #require(run.values.first)
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(value.utf8)) as? [[Any]])
+        #expect(rows.count == databases.count)
+        for row in rows {
+            let arn = row[0] as? String ?? ""
+            #expect(row[1] as? Int == viewPaths[arn]?.count, "\(arn) in the HTML")
+            let many = (databases.first { $0["arn"] as? String == arn }?["recovery_paths"] as? [[String: Any]] ?? [])
+                .filter { ($0["count"] as? Int ?? 0) > 1 }.count
+            #expect(row[2] as? Int == many, "\(arn): one 'newest of N' note per entry alike")
+        }
+        let (header, csvRows) = try ReportCSVTests.read(String(contentsOf: audited.reports.appendingPathComponent("latest-databases.csv"), encoding: .utf8))
+        let pathsColumn = try #require(header.firstIndex(of: "recovery_paths"))
+        let counted = csvRows.flatMap { $0[pathsColumn].split(separator: "\n") }.map { line in
+            line.split(separator: " ").first { $0.hasPrefix("count=") }.flatMap { Int($0.dropFirst(6)) } ?? 1
+        }.reduce(0, +)
+        #expect(counted == viewPaths.values.reduce(0) { $0 + $1.count })
+    }
+
     /// The view the section reads, by SQL: one query, one row per database and incarnation.
     @Test func theViewHasOneRowPerClusterOrStandaloneInstance() throws {
         let audited = try Audited.shared.get()

@@ -29,7 +29,11 @@ package struct DatabaseOverview: Sendable, Equatable {
     package var backupRetentionPeriod: Int?
     /// ARNs of the cluster's member instances alive at the window end.
     package var members: [String]
-    /// Paths alive at the window end.
+    /// Paths alive at the window end, those alike (same kind, key, place and retention) as one
+    /// entry with their count: a database backed up daily has hundreds of recovery points,
+    /// and listing each made a 52 MB report (and spreadsheet cells past Excel's 32,767
+    /// characters) for 27 databases of the 20M benchmark trail. Every single path stays in the
+    /// `database_overview` view.
     package var recoveryPaths: [RecoveryPath]
     /// True when some recovery path is under another key than the database's; nil when the
     /// database is not (known to be) encrypted, so there is no key to lose.
@@ -38,19 +42,51 @@ package struct DatabaseOverview: Sendable, Equatable {
     /// (no resource) on its key.
     package var findings: [FindingReference]
 
+    /// One recovery path, or several alike: `count` of them, `name` and `createdAt` the newest's.
     package struct RecoveryPath: Sendable, Equatable {
         /// `automated-backups`, `snapshot`, `final-snapshot`, `aws-backup`, `copy` or `read-replica`.
         package var kind: String
         /// The snapshot's or replica's ARN (else identifier); the database's identifier for
-        /// automated backups.
+        /// automated backups. The newest one's when `count` > 1.
         package var name: String
         package var keyARN: String?
         package var region: String?
         package var account: String?
         package var retentionDays: Int?
+        /// When it was made; the newest one's when `count` > 1.
         package var createdAt: String?
         /// Under another key than the database's: it survives the loss of that key.
         package var independent: Bool
+        /// How many paths alike this entry stands for (1 for a single path).
+        package var count = 1
+        /// The oldest one's time when `count` > 1 (else `createdAt`).
+        package var oldestCreatedAt: String?
+
+        /// Paths alike, each group in the order of its newest path: same kind, key, region,
+        /// account, retention and independence. Times compare as text (canonical UTC).
+        static func grouped(_ paths: [RecoveryPath]) -> [RecoveryPath] {
+            struct Alike: Hashable {
+                var kind: String, keyARN: String?, region: String?, account: String?, retentionDays: Int?, independent: Bool
+            }
+            var groups: [Alike: RecoveryPath] = [:]
+            for p in paths {
+                let alike = Alike(kind: p.kind, keyARN: p.keyARN, region: p.region, account: p.account,
+                                  retentionDays: p.retentionDays, independent: p.independent)
+                guard var g = groups[alike] else {
+                    var first = p
+                    first.oldestCreatedAt = p.createdAt
+                    groups[alike] = first
+                    continue
+                }
+                g.count += 1
+                if (p.createdAt ?? "", p.name) > (g.createdAt ?? "", g.name) { g.createdAt = p.createdAt; g.name = p.name }
+                if let t = p.createdAt, g.oldestCreatedAt.map({ t < $0 }) ?? true { g.oldestCreatedAt = t }
+                groups[alike] = g
+            }
+            return groups.values.sorted {
+                ($0.kind, $0.createdAt ?? "", $0.name, $0.keyARN ?? "") < ($1.kind, $1.createdAt ?? "", $1.name, $1.keyARN ?? "")
+            }
+        }
     }
 
     package struct FindingReference: Sendable, Equatable {
@@ -107,13 +143,13 @@ extension ReportModel {
             return (created == nil || created! <= end) && (deleted == nil || deleted! > end)
         }
         let members = jsonObjects(row["members"]).filter(alive).compactMap { $0["arn"] as? String }.sorted()
-        let paths = jsonObjects(row["recovery_paths"]).filter(alive).map { p in
+        let paths = DatabaseOverview.RecoveryPath.grouped(jsonObjects(row["recovery_paths"]).filter(alive).map { p in
             DatabaseOverview.RecoveryPath(
                 kind: p["kind"] as? String ?? "snapshot", name: p["name"] as? String ?? "",
                 keyARN: p["key_arn"] as? String, region: p["region"] as? String, account: p["account"] as? String,
                 retentionDays: int(p["retention_days"]), createdAt: p["created_at"] as? String,
                 independent: bool(p["independent"]) ?? false)
-        }.sorted { ($0.kind, $0.createdAt ?? "", $0.name) < ($1.kind, $1.createdAt ?? "", $1.name) }
+        })
         let arn: String = row["arn"]
         let encrypted: String = row["encrypted"]
         let keyARN: String? = row["key_arn"]

@@ -24,11 +24,13 @@ extension CSVReport {
     }
 
     /// A databases.csv row, in `databasesColumns` order. Recovery paths are one per line:
-    /// `KIND NAME key=KEY (other key)` or `(same key)`.
+    /// `KIND NAME key=KEY (other key)` or `(same key)`; paths alike are one line, NAME the
+    /// newest's, followed by ` count=N oldest=TIME`.
     static func row(_ d: DatabaseOverview) -> [String] {
         let paths = d.recoveryPaths.map { p in
             let name = p.kind == "automated-backups" ? "retention=\(p.retentionDays.map(String.init) ?? "?")d" : p.name
-            return "\(p.kind) \(name) key=\(p.keyARN ?? "unknown") (\(p.independent ? "other key" : "same key"))"
+            let line = "\(p.kind) \(name) key=\(p.keyARN ?? "unknown") (\(p.independent ? "other key" : "same key"))"
+            return p.count > 1 ? line + " count=\(p.count) oldest=\(p.oldestCreatedAt ?? "unknown")" : line
         }
         let survives = d.survivesKeyLoss.map { $0 ? "yes" : "no" } ?? ""
         var cells = [d.account ?? "", d.region ?? "", d.arn, d.identifier, d.kind, d.engine ?? ""]

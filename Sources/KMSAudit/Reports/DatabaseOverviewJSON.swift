@@ -28,6 +28,8 @@ extension JSONReport {
                     Member("retention_days", .from(p.retentionDays.map(Int64.init))),
                     Member("created_at", .from(p.createdAt)),
                     Member("independent", .bool(p.independent)),
+                    Member("count", .from(Int64(p.count))),
+                    Member("oldest_created_at", .from(p.oldestCreatedAt)),
                 ])
             })),
             Member("survives_key_loss", d.survivesKeyLoss.map(ReportJSON.bool) ?? .null),

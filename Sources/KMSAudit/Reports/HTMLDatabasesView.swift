@@ -103,8 +103,17 @@ struct HTMLRecoveryPathView {
     /// `other key`, `same key`, `key unknown` or `not encrypted`, and its badge class.
     var keyNote: String
     var keyClass: String
+    /// Paths alike shown as one: "the newest of 5612, oldest 2026-11-01" ("" for one path).
+    var many: String
+    var hasMany: Bool
+    var count: String
 
     init(_ p: DatabaseOverview.RecoveryPath, databaseEncrypted: Bool) {
+        count = String(p.count)
+        hasMany = p.count > 1
+        many = p.count > 1
+            ? "the newest of \(p.count), oldest \(p.oldestCreatedAt.map { String($0.prefix(10)) } ?? "unknown")"
+            : ""
         kind = p.kind
         switch p.kind {
         case "automated-backups": label = "automated backups (\(p.retentionDays.map(String.init) ?? "?") day(s))"
