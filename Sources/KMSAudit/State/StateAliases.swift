@@ -258,12 +258,48 @@ extension StateBuild {
         }
     }
 
-    /// `event_keys`: KMS events whose record names no key ARN, resolved through `alias_history`
-    /// as of the event's time.
-    func buildEventKeys() throws {
-        try db.execute(sql: """
-            INSERT INTO event_keys (event_rowid, event_id, key_ref, alias_name, alias_account, alias_region, key_arn, resolution)
-            WITH c AS MATERIALIZED (
+    /// The key each KMS call without a key ARN acts on (`event_keys`), from `alias_history` as of
+    /// the call's time. Kept
+    /// from the last build (`StateEventKeys.swift`): only the calls stored since and the calls
+    /// naming an alias whose segments differ from `aliasesBefore` (the segments `event_keys` was
+    /// last computed against) are resolved again; everything, without a `state_progress` mark.
+    func buildEventKeys(aliasesBefore: AliasSegments) throws {
+        let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
+        if let through = try StateProgress.eventsThrough(db, step: StateProgress.eventKeys) {
+            let changed = try AliasSegments.read(db).changed(against: aliasesBefore)
+            try db.execute(sql: "DROP TABLE IF EXISTS temp.state_rekey; CREATE TEMP TABLE state_rekey (id INTEGER PRIMARY KEY)")
+            if !changed.isEmpty {
+                try db.execute(sql: "DROP TABLE IF EXISTS temp.state_changed_aliases; CREATE TEMP TABLE state_changed_aliases (name, account, region)")
+                for alias in changed {
+                    try db.execute(sql: "INSERT INTO temp.state_changed_aliases VALUES (?, ?, ?)",
+                                   arguments: [alias.name, alias.account, alias.region])
+                }
+                try db.execute(sql: """
+                    INSERT INTO temp.state_rekey (id)
+                    SELECT k.event_rowid FROM event_keys k
+                     WHERE EXISTS (SELECT 1 FROM temp.state_changed_aliases c
+                                    WHERE c.name = k.alias_name AND c.account IS k.alias_account AND c.region IS k.alias_region);
+                    DELETE FROM event_keys WHERE event_rowid IN (SELECT id FROM temp.state_rekey);
+                    DROP TABLE temp.state_changed_aliases;
+                    """)
+            }
+            summary.eventKeysKept = true
+            summary.eventsRekeyed = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.state_rekey") ?? 0
+            // The calls stored since (a range of row ids: NOT INDEXED keeps SQLite from walking
+            // every keyless call in events_key_time) and the calls of changed aliases; both
+            // have no key ARN and no resolution yet.
+            try insertEventKeys(source: """
+                SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
+                  FROM events e NOT INDEXED
+                 WHERE e.id > \(through) AND e.event_source = 'kms.amazonaws.com' AND e.key_arn IS NULL
+                UNION ALL
+                SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
+                  FROM temp.state_rekey r JOIN events e ON e.id = r.id
+                """)
+            try db.execute(sql: "DROP TABLE temp.state_rekey")
+        } else {
+            try db.execute(sql: "DELETE FROM event_keys")
+            try insertEventKeys(source: """
                 -- No key ARN in the record (`key_arn` NULL): not resolved yet or unresolvable
                 -- (events_key_time), or resolved by an earlier build (the key_resolution index).
                 -- Two index searches; an OR of the two made SQLite scan every event.
@@ -274,6 +310,20 @@ extension StateBuild {
                 SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
                   FROM events e
                  WHERE e.key_resolution IS NOT NULL AND e.resolved_key_arn IS NOT NULL AND e.event_source = 'kms.amazonaws.com'
+                """)
+        }
+        try StateProgress.record(db, step: StateProgress.eventKeys, eventsThrough: top)
+        summary.eventsResolvedByAlias = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_keys WHERE resolution = 'alias'") ?? 0
+        summary.eventsUnresolved = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_keys WHERE resolution = 'unresolved'") ?? 0
+    }
+
+    /// Resolves the calls `source` selects (id, event_id, event_time, key_ref, aws_region,
+    /// account) into `event_keys`.
+    private func insertEventKeys(source: String) throws {
+        try db.execute(sql: """
+            INSERT INTO event_keys (event_rowid, event_id, key_ref, alias_name, alias_account, alias_region, key_arn, resolution)
+            WITH c AS MATERIALIZED (
+            \(source)
             ),
             a AS (
                 SELECT c.*,
@@ -311,7 +361,5 @@ extension StateBuild {
                         WHEN key_ref IS NOT NULL THEN 'unresolved' END
               FROM r
             """)
-        summary.eventsResolvedByAlias = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_keys WHERE resolution = 'alias'") ?? 0
-        summary.eventsUnresolved = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_keys WHERE resolution = 'unresolved'") ?? 0
     }
 }

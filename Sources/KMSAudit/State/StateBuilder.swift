@@ -21,6 +21,10 @@ package struct StateSummary: Codable, Sendable, Equatable {
     package var aliasSegments = 0
     package var eventsResolvedByAlias = 0
     package var eventsUnresolved = 0
+    /// `event_keys` was brought up to date rather than rebuilt (`StateEventKeys.swift`), and
+    /// how many of its calls were resolved again because their alias changed.
+    package var eventKeysKept = false
+    package var eventsRekeyed = 0
     package var keys = 0
     package var databaseKeys = 0
     package var keyPolicies = 0
@@ -67,13 +71,14 @@ package enum StateBuilder {
     /// benchmark trail), better spent once while the events are new than in every `check`.
     package static func refreshKeyResolutions(_ db: Database) throws {
         try db.inSavepoint {
-            try db.execute(sql: "DELETE FROM event_keys; DELETE FROM alias_history")
+            let aliasesBefore = try AliasSegments.read(db)
+            try db.execute(sql: "DELETE FROM alias_history")
             let build = StateBuild(db: db, options: StateOptions(policyNamesRDSViaService: { _ in false }))
             // From KMS's alias events and alias inventory only: what RDS responses teach about
             // aliases is left to `check`, which reads every RDS event anyway (here it would be
             // one more pass over them after every ingest).
             try build.buildAliases(rdsFacts: [])
-            try build.buildEventKeys()
+            try build.buildEventKeys(aliasesBefore: aliasesBefore)
             try writeBackKeyResolutions(db)
             return .commit
         }
@@ -159,6 +164,7 @@ final class StateBuild {
     }
 
     func run() throws {
+        let aliasesBefore = try AliasSegments.read(db)
         for table in StateSchema.derivedTables {
             try db.execute(sql: "DELETE FROM \(table)")
         }
@@ -182,7 +188,7 @@ final class StateBuild {
         step("rds-events")
         try buildAliases(rdsFacts: aliasFacts); step("aliases")
         aliasFacts = []
-        try buildEventKeys(); step("event-keys")
+        try buildEventKeys(aliasesBefore: aliasesBefore); step("event-keys")
         try buildKeyStores(); step("key-stores")
         try buildKeyPolicies(); step("key-policies")
         try buildGrants(); step("grants")

@@ -12,7 +12,26 @@ enum StateSchema {
         SchemaPart(11, "grant-documents", sql: v11Grants),
         SchemaPart(15, "resolved-key-column", foreignKeyChecks: .immediate, sql: v15ResolvedKeyColumn),
         SchemaPart(18, "key-use-index", sql: v18KeyUseIndex),
+        SchemaPart(20, "state-progress", sql: v20StateProgress),
     ])
+
+    /// How far a derived table that is kept from one build to the next (instead of rebuilt) has
+    /// read `events`: `event_keys` through `events_through` (the largest `events.id` then). A
+    /// missing row means "rebuild from scratch". The trigger forgets the mark when an event at or below it is deleted (ingest taking back
+    /// a changed file's events, or an analyst's DELETE): SQLite may give a deleted top row id to
+    /// the next event, which the mark would then hide.
+    static let v20StateProgress = """
+    CREATE TABLE state_progress (
+        step            TEXT PRIMARY KEY,
+        events_through  INTEGER NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE TRIGGER state_progress_forget AFTER DELETE ON events
+        WHEN old.id <= (SELECT max(events_through) FROM state_progress)
+    BEGIN
+        DELETE FROM state_progress;
+    END;
+    """
 
     static let v3 = """
     CREATE TABLE state_builds (
@@ -342,8 +361,9 @@ enum StateSchema {
     """
 
     /// Every derived table, in an order that deletes dependents first.
+    /// `event_keys` is not among them: it is kept and brought up to date (`EventKeysUpdate`).
     static let derivedTables = [
-        "event_keys", "alias_history", "key_policies", "grants", "key_state_changes",
+        "alias_history", "key_policies", "grants", "key_state_changes",
         "backup_copy_jobs", "db_resource_changes", "snapshots", "db_resources", "keys",
     ]
 }

@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+import Testing
+@testable import KMSAudit
+
+/// `event_keys` is kept from one build to the next and brought up to date (StateEventKeys.swift).
+/// The kept table must equal one rebuilt from scratch, whatever arrives: the real binary, real
+/// files, a sample trail delivered night by night and real records that move an alias late.
+@Suite struct StateEventKeysTests {
+    static let kms = StateBuilderTests.kms
+    static let keyA = StateBuilderTests.keyA
+    static let keyB = StateBuilderTests.keyB
+
+    /// The last state build's summary.
+    static func lastBuild(_ path: String) throws -> StateSummary {
+        let json = try DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT summary FROM state_builds ORDER BY id DESC LIMIT 1")
+        }
+        return try JSONDecoder().decode(StateSummary.self, from: Data(try #require(json).utf8))
+    }
+
+    /// Every call's key as the kept table and the events say it.
+    static func resolutions(_ path: String) throws -> [[String]] {
+        try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT k.event_rowid, k.event_id, k.key_ref, k.alias_name, k.alias_account, k.alias_region, k.key_arn,
+                       k.resolution, e.resolved_key_arn, e.key_resolution
+                  FROM event_keys k JOIN events e ON e.id = k.event_rowid ORDER BY k.event_rowid
+                """).map { row in (0..<10).map { (row[$0] as DatabaseValue).description } }
+            + Row.fetchAll(db, sql: """
+                SELECT id, event_id, resolved_key_arn, key_resolution FROM events
+                 WHERE key_resolution IS NOT NULL AND id NOT IN (SELECT event_rowid FROM event_keys) ORDER BY id
+                """).map { row in ["stray"] + (0..<4).map { (row[$0] as DatabaseValue).description } }
+        }
+    }
+
+    /// The same database with `event_keys` rebuilt from scratch (no `state_progress` mark).
+    static func rebuiltFromScratch(_ path: String, into copy: String) throws -> [[String]] {
+        try? FileManager.default.removeItem(atPath: copy)
+        let source = try DatabaseQueue(path: path)
+        let target = try DatabaseQueue(path: copy)
+        try source.backup(to: target)
+        try target.write { db in try db.execute(sql: "DELETE FROM state_progress") }
+        let check = try TestSupport.kmsaudit(["check", "--db", copy, "--fail-on", "critical"])
+        #expect(check.status == 0 || check.status == 1, "\(check.stderr)")
+        #expect(try lastBuild(copy).eventKeysKept == false)
+        return try resolutions(copy)
+    }
+
+    /// The sample trail delivered a day at a time, `ingest` then `check` one night and `audit` the
+    /// next: after every night the kept keys equal a rebuild's, and every check kept the table.
+    @Test func keptKeysEqualARebuildNightByNight() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let trail = dir.appendingPathComponent("trail")
+        let sample = try TestSupport.kmsaudit(["sample", "--out", trail.path, "--events", "6000", "--seed", "5", "--days", "7"])
+        #expect(sample.status == 0, "\(sample.stderr)")
+        // Files by the day in their path (log files and digests); the rest (inventory, policies) on night 1.
+        let files = try #require(FileManager.default.enumerator(at: trail, includingPropertiesForKeys: nil))
+            .compactMap { $0 as? URL }.filter { !$0.hasDirectoryPath && $0.lastPathComponent != "expected-findings.json" }
+        func day(_ url: URL) -> String? {
+            let parts = url.path.split(separator: "/")
+            guard let i = parts.firstIndex(where: { $0.count == 4 && Int($0) != nil && $0.hasPrefix("20") }), i + 2 < parts.count else { return nil }
+            return parts[i...i + 2].joined(separator: "/")
+        }
+        let days = Set(files.compactMap(day)).sorted()
+        #expect(days.count >= 7)
+        let input = dir.appendingPathComponent("in")
+        let db = dir.appendingPathComponent("nightly.sqlite").path
+        var rekeyed = 0
+        for (night, today) in days.enumerated() {
+            for file in files where day(file).map({ $0 == today }) ?? (night == 0) {
+                let target = input.appendingPathComponent(String(file.path.dropFirst(trail.path.count + 1)))
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: file, to: target)
+            }
+            if night % 2 == 0 {
+                let ingest = try TestSupport.kmsaudit(["ingest", input.path, "--db", db, "--quiet"])
+                #expect(ingest.status == 0, "night \(night): \(ingest.stderr)")
+                let check = try TestSupport.kmsaudit(["check", "--db", db, "--fail-on", "critical"])
+                #expect(check.status == 0 || check.status == 1, "night \(night): \(check.stderr)")
+            } else {
+                // `audit` leaves resolving the new calls to its check.
+                let audit = try TestSupport.kmsaudit(["audit", input.path, "--db", db, "--report-dir",
+                                                      dir.appendingPathComponent("reports").path, "--quiet"])
+                #expect(audit.status == 0 || audit.status == 1, "night \(night): \(audit.stderr)")
+            }
+            // Ingest or the previous night left a mark: every check keeps the table.
+            let build = try Self.lastBuild(db)
+            #expect(build.eventKeysKept, "night \(night)")
+            rekeyed += build.eventsRekeyed
+            let kept = try Self.resolutions(db)
+            if night == days.count - 1 { #expect(kept.count > 10) }
+            #expect(kept == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)),
+                    "night \(night) (\(today))")
+        }
+        // The sample's calls by alias come after its alias move, so none is resolved again here:
+        // the next test moves an alias under calls already resolved.
+        #expect(rekeyed == 0)
+    }
+
+    /// A call by alias only (the real record lists the key in resources[]; without it the key can
+    /// only come from the alias).
+    static func useByAlias(_ id: String, at time: String) throws -> Real {
+        try Real.record("\(kms)/alias-ct.example1.json")
+            .with(["eventID": id, "eventTime": time, "requestParameters.keyId": "alias/ExampleAlias", "resources": nil])
+    }
+
+    /// An UpdateAlias delivered a night late, dated between two calls already resolved: the later
+    /// call moves to the new key, the earlier stays, and only the alias's calls are resolved again.
+    /// A changed file read again takes its events back, and the next build starts from scratch.
+    @Test func aLateAliasMoveResolvesItsCallsAgainAndATakenBackFileStartsAfresh() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let logs = dir.appendingPathComponent("in/logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let create = try Real.record("\(Self.kms)/ct-createalias.example1.json")  // 2022-08-14T23:08:31Z -> keyA
+        let other = try Real.record("\(Self.kms)/alias-ct.example1.json")
+            .with(["eventID": "by-other-alias", "eventTime": "2022-09-05T00:00:00Z", "requestParameters.keyId": "alias/Other", "resources": nil])
+        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
+            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
+            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
+            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
+                          ["accountId": "111122223333", "ARN": Self.keyB]],
+        ])
+        let db = dir.appendingPathComponent("a.sqlite").path
+        let nights: [[Real]] = [
+            [create, try Self.useByAlias("first", at: "2022-08-20T00:00:00Z"), try Self.useByAlias("second", at: "2022-09-10T00:00:00Z"), other],
+            [update, try Self.useByAlias("third", at: "2022-09-12T00:00:00Z")],
+        ]
+        func key(_ id: String) throws -> String? {
+            try DatabaseQueue(path: db).read { db in
+                try String.fetchOne(db, sql: "SELECT resolved_key_arn FROM events WHERE event_id = ?", arguments: [id])
+            }
+        }
+        for (night, records) in nights.enumerated() {
+            try TestSupport.batch(records.map(\.json))
+                .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_2024010\(night + 1)T0000Z_n.json"))
+            let audit = try TestSupport.kmsaudit(["audit", logs.path, "--db", db, "--report-dir",
+                                                  dir.appendingPathComponent("reports").path, "--fail-on", "critical"])
+            #expect(audit.status == 0, "\(audit.stderr)")
+            #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)))
+        }
+        #expect(try key("first") == Self.keyA)
+        #expect(try key("second") == Self.keyB)
+        #expect(try key("third") == Self.keyB)
+        let second = try Self.lastBuild(db)
+        #expect(second.eventKeysKept)
+        // "first" and "second" name the moved alias; "by-other-alias" is left alone; "third" is new.
+        #expect(second.eventsRekeyed == 2)
+
+        // The first night's file changes: ingest takes its events back (below the mark).
+        try TestSupport.batch(nights[0].dropLast().map(\.json))
+            .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240101T0000Z_n.json"))
+        let again = try TestSupport.kmsaudit(["audit", logs.path, "--db", db, "--report-dir",
+                                              dir.appendingPathComponent("reports").path, "--fail-on", "critical"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Self.lastBuild(db).eventKeysKept == false)
+        #expect(try key("by-other-alias") == nil)
+        #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)))
+        #expect(try key("second") == Self.keyB)
+    }
+}
