@@ -25,6 +25,8 @@ package struct StateSummary: Codable, Sendable, Equatable {
     /// how many of its calls were resolved again because their alias changed.
     package var eventKeysKept = false
     package var eventsRekeyed = 0
+    /// `state_inputs` was brought up to date rather than copied again (`StateInputs`).
+    package var stateInputsKept = false
     package var keys = 0
     package var databaseKeys = 0
     package var keyPolicies = 0
@@ -177,6 +179,7 @@ final class StateBuild {
         }
         // RDS and Backup events are streamed, one at a time, in the order each step needs:
         // holding them all (with their parsed payloads) took 1.1 GB of `check` at 20M records.
+        summary.stateInputsKept = try StateInputs.refresh(db); step("state-inputs")
         // This first pass reads every RDS event for what responses say about aliases and what
         // snapshot creates and copies say about their encryption (restores need both, later).
         var aliasFacts: [AliasHistory.Fact] = []
@@ -202,28 +205,28 @@ final class StateBuild {
         try db.execute(sql: "DROP TABLE IF EXISTS temp.state_key_stores")
     }
 
-    /// Succeeded RDS events of the given names, in time order (ties by row id).
+    /// Succeeded RDS events of the given names, in time order (ties by row id), from
+    /// `state_inputs` (`StateInputs`).
     static func rdsEventsSQL(names: [String]) -> String {
         """
-        SELECT \(eventColumns) FROM events
+        SELECT \(eventColumns) FROM state_inputs
          WHERE event_name IN (\(names.map { "'\($0)'" }.joined(separator: ","))) AND event_source = 'rds.amazonaws.com'
-           AND succeeded = 1
-         ORDER BY event_time, id
+         ORDER BY event_time, event_rowid
         """
     }
 
     /// Succeeded AWS Backup events of the given names, in time order (ties by row id).
     static func backupEventsSQL(names: [String]) -> String {
         """
-        SELECT \(eventColumns) FROM events
+        SELECT \(eventColumns) FROM state_inputs
          WHERE event_name IN (\(names.map { "'\($0)'" }.joined(separator: ","))) AND event_source = 'backup.amazonaws.com'
-           AND succeeded = 1
-         ORDER BY event_time, id
+         ORDER BY event_time, event_rowid
         """
     }
 
+    /// What a pass reads of each event (`state_inputs`' columns, `id` its `events.id`).
     static let eventColumns = """
-        id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
+        event_rowid AS id, event_id, event_time, event_name, aws_region, account, principal, invoked_by, source_ip,
         request_parameters, response_elements
         """
 

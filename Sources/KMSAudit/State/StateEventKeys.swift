@@ -9,7 +9,7 @@ import GRDB
 /// over 90 days (DESIGN, "Event keys brought up to date").
 ///
 /// Without a mark (a new database, or an event at or below it deleted: the `state_progress`
-/// trigger), the build starts from scratch. `StateEventKeysTests` compares the kept table with
+/// trigger), the build starts from scratch. `KeptStateTests` compares the kept table with
 /// one rebuilt from scratch, night after night.
 struct AliasSegments: Equatable {
     /// The alias as calls name it: `event_keys`' (alias_name, alias_account, alias_region),

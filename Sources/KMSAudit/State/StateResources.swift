@@ -572,11 +572,10 @@ extension StateBuild {
             .enumerated().sorted { ($0.element.deletedAt!, $0.offset) < ($1.element.deletedAt!, $1.offset) }.map(\.element)
         var nextFinal = 0
         let timeline = """
-            SELECT \(Self.eventColumns) FROM events
+            SELECT \(Self.eventColumns) FROM state_inputs
              WHERE event_name IN (\((Self.snapshotEventNames + ["StartBackupJob"]).map { "'\($0)'" }.joined(separator: ",")))
                AND event_source = iif(event_name = 'StartBackupJob', 'backup.amazonaws.com', 'rds.amazonaws.com')
-               AND succeeded = 1
-             ORDER BY event_time, id
+             ORDER BY event_time, event_rowid
             """
         func handle(_ item: Item) {
             switch item {

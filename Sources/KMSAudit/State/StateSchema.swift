@@ -13,7 +13,28 @@ enum StateSchema {
         SchemaPart(15, "resolved-key-column", foreignKeyChecks: .immediate, sql: v15ResolvedKeyColumn),
         SchemaPart(18, "key-use-index", sql: v18KeyUseIndex),
         SchemaPart(20, "state-progress", sql: v20StateProgress),
+        SchemaPart(21, "state-inputs", sql: v21StateInputs),
     ])
+
+    /// The events the state's passes fold, dense and in their order (`StateInputs`): the
+    /// primary key is the order of the passes (time, then storage order), so a scan needs no sort.
+    static let v21StateInputs = """
+    CREATE TABLE state_inputs (
+        event_time          TEXT NOT NULL,
+        event_rowid         INTEGER NOT NULL,
+        event_id            TEXT NOT NULL,
+        event_name          TEXT NOT NULL,
+        event_source        TEXT NOT NULL,
+        aws_region          TEXT,
+        account             TEXT,
+        principal           TEXT,
+        invoked_by          TEXT,
+        source_ip           TEXT,
+        request_parameters  TEXT,
+        response_elements   TEXT,
+        PRIMARY KEY (event_time, event_rowid)
+    ) WITHOUT ROWID;
+    """
 
     /// How far a derived table that is kept from one build to the next (instead of rebuilt) has
     /// read `events`: `event_keys` through `events_through` (the largest `events.id` then). A

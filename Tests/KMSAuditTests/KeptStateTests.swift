@@ -3,10 +3,11 @@ import GRDB
 import Testing
 @testable import KMSAudit
 
-/// `event_keys` is kept from one build to the next and brought up to date (StateEventKeys.swift).
-/// The kept table must equal one rebuilt from scratch, whatever arrives: the real binary, real
-/// files, a sample trail delivered night by night and real records that move an alias late.
-@Suite struct StateEventKeysTests {
+/// `event_keys` and `state_inputs` are kept from one build to the next and brought up to date
+/// (StateEventKeys.swift, StateInputs.swift). The kept tables, and the state derived from them,
+/// must equal a rebuild from scratch, whatever arrives: the real binary, real files, a sample
+/// trail delivered night by night and real records that move an alias late.
+@Suite struct KeptStateTests {
     static let kms = StateBuilderTests.kms
     static let keyA = StateBuilderTests.keyA
     static let keyB = StateBuilderTests.keyB
@@ -19,22 +20,30 @@ import Testing
         return try JSONDecoder().decode(StateSummary.self, from: Data(try #require(json).utf8))
     }
 
-    /// Every call's key as the kept table and the events say it.
+    /// Every call's key as the kept table and the events say it, then `state_inputs` and the
+    /// state folded from it, row by row.
     static func resolutions(_ path: String) throws -> [[String]] {
-        try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: """
+        func rows(_ db: Database, _ sql: String, tag: String) throws -> [[String]] {
+            try Row.fetchAll(db, sql: sql).map { row in [tag] + (0..<row.count).map { (row[$0] as DatabaseValue).description } }
+        }
+        return try DatabaseQueue(path: path).read { db in
+            try rows(db, """
                 SELECT k.event_rowid, k.event_id, k.key_ref, k.alias_name, k.alias_account, k.alias_region, k.key_arn,
                        k.resolution, e.resolved_key_arn, e.key_resolution
                   FROM event_keys k JOIN events e ON e.id = k.event_rowid ORDER BY k.event_rowid
-                """).map { row in (0..<10).map { (row[$0] as DatabaseValue).description } }
-            + Row.fetchAll(db, sql: """
+                """, tag: "key")
+            + rows(db, """
                 SELECT id, event_id, resolved_key_arn, key_resolution FROM events
                  WHERE key_resolution IS NOT NULL AND id NOT IN (SELECT event_rowid FROM event_keys) ORDER BY id
-                """).map { row in ["stray"] + (0..<4).map { (row[$0] as DatabaseValue).description } }
+                """, tag: "stray")
+            + rows(db, "SELECT * FROM state_inputs ORDER BY event_time, event_rowid", tag: "input")
+            + rows(db, "SELECT * FROM db_resources ORDER BY id", tag: "resource")
+            + rows(db, "SELECT * FROM snapshots ORDER BY id", tag: "snapshot")
+            + rows(db, "SELECT * FROM backup_copy_jobs ORDER BY rowid", tag: "copy")
         }
     }
 
-    /// The same database with `event_keys` rebuilt from scratch (no `state_progress` mark).
+    /// The same database with the kept tables rebuilt from scratch (no `state_progress` mark).
     static func rebuiltFromScratch(_ path: String, into copy: String) throws -> [[String]] {
         try? FileManager.default.removeItem(atPath: copy)
         let source = try DatabaseQueue(path: path)
@@ -43,13 +52,14 @@ import Testing
         try target.write { db in try db.execute(sql: "DELETE FROM state_progress") }
         let check = try TestSupport.kmsaudit(["check", "--db", copy, "--fail-on", "critical"])
         #expect(check.status == 0 || check.status == 1, "\(check.stderr)")
-        #expect(try lastBuild(copy).eventKeysKept == false)
+        let scratch = try lastBuild(copy)
+        #expect(scratch.eventKeysKept == false && scratch.stateInputsKept == false)
         return try resolutions(copy)
     }
 
     /// The sample trail delivered a day at a time, `ingest` then `check` one night and `audit` the
     /// next: after every night the kept keys equal a rebuild's, and every check kept the table.
-    @Test func keptKeysEqualARebuildNightByNight() throws {
+    @Test func keptStateEqualsARebuildNightByNight() throws {
         let dir = try TestSupport.temporaryDirectory()
         let trail = dir.appendingPathComponent("trail")
         let sample = try TestSupport.kmsaudit(["sample", "--out", trail.path, "--events", "6000", "--seed", "5", "--days", "7"])
@@ -84,12 +94,18 @@ import Testing
                                                       dir.appendingPathComponent("reports").path, "--quiet"])
                 #expect(audit.status == 0 || audit.status == 1, "night \(night): \(audit.stderr)")
             }
-            // Ingest or the previous night left a mark: every check keeps the table.
+            // Ingest or the previous night left a mark: every check keeps `event_keys`, and every
+            // check after the first (ingest does not fill it) `state_inputs`.
             let build = try Self.lastBuild(db)
             #expect(build.eventKeysKept, "night \(night)")
+            #expect(build.stateInputsKept == (night > 0), "night \(night)")
             rekeyed += build.eventsRekeyed
             let kept = try Self.resolutions(db)
-            if night == days.count - 1 { #expect(kept.count > 10) }
+            if night == days.count - 1 {
+                #expect(kept.filter { $0[0] == "key" }.count > 10)
+                #expect(kept.filter { $0[0] == "input" }.count > 50)
+                #expect(kept.filter { $0[0] == "snapshot" }.count > 5)
+            }
             #expect(kept == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)),
                     "night \(night) (\(today))")
         }
@@ -153,7 +169,8 @@ import Testing
         let again = try TestSupport.kmsaudit(["audit", logs.path, "--db", db, "--report-dir",
                                               dir.appendingPathComponent("reports").path, "--fail-on", "critical"])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try Self.lastBuild(db).eventKeysKept == false)
+        let afresh = try Self.lastBuild(db)
+        #expect(afresh.eventKeysKept == false && afresh.stateInputsKept == false)
         #expect(try key("by-other-alias") == nil)
         #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)))
         #expect(try key("second") == Self.keyB)
