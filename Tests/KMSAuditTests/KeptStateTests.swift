@@ -40,6 +40,7 @@ import Testing
             + rows(db, "SELECT * FROM db_resources ORDER BY id", tag: "resource")
             + rows(db, "SELECT * FROM snapshots ORDER BY id", tag: "snapshot")
             + rows(db, "SELECT * FROM backup_copy_jobs ORDER BY rowid", tag: "copy")
+            + rows(db, "SELECT * FROM grants ORDER BY id", tag: "grant")
         }
     }
 
@@ -105,6 +106,7 @@ import Testing
                 #expect(kept.filter { $0[0] == "key" }.count > 10)
                 #expect(kept.filter { $0[0] == "input" }.count > 50)
                 #expect(kept.filter { $0[0] == "snapshot" }.count > 5)
+                #expect(kept.filter { $0[0] == "grant" }.count > 5)
             }
             #expect(kept == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)),
                     "night \(night) (\(today))")
@@ -174,5 +176,53 @@ import Testing
         #expect(try key("by-other-alias") == nil)
         #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)))
         #expect(try key("second") == Self.keyB)
+    }
+
+    /// `state_inputs` keeps a member as JSON of its own type. Ingest rejects a record whose
+    /// `responseElements` or `requestParameters` is not an object; a row that holds one anyway (an
+    /// older database, an analyst's INSERT) must neither yield a grant read out of a string that
+    /// holds JSON text nor fail the check on a string that is not JSON. The real CreateGrant
+    /// record (KMS developer guide), with hostile members.
+    @Test func membersStayJSONOfTheirOwnType() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let logs = dir.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let grant = try Real.record("\(Self.kms)/ct-creategrant.example1.json")
+        let smuggled = try Real.record("\(Self.kms)/ct-creategrant.example1.json").with([
+            "eventID": "smuggled", "responseElements": #"{"grantId":"smuggled-grant"}"#])
+        let broken = try Real.record("\(Self.kms)/ct-creategrant.example1.json").with([
+            "eventID": "broken", "responseElements": "{not json", "requestParameters": "[also not"])
+        try TestSupport.batch([grant, smuggled, broken].map(\.json))
+            .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240101T0000Z_g.json"))
+        let db = dir.appendingPathComponent("g.sqlite").path
+        #expect(try TestSupport.kmsaudit(["ingest", logs.path, "--db", db, "--quiet"]).status == 0)
+        let queue = try DatabaseQueue(path: db)
+        try queue.write { db in
+            #expect(try String.fetchAll(db, sql: "SELECT reason FROM rejected_records ORDER BY record_index")
+                    == ["responseElements is a string, not an object", "requestParameters is a string, not an object"])
+            // The two rejected records stored as an older version would have.
+            for record in [smuggled, broken] {
+                let raw = String(decoding: try JSONSerialization.data(withJSONObject: record.json), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT INTO events (event_id, event_time, event_source, event_name, principal, via_rds, succeeded,
+                                        file_id, record_index, raw)
+                    SELECT ?, event_time, event_source, event_name, principal, via_rds, succeeded, file_id, 9, ?
+                      FROM events LIMIT 1
+                    """, arguments: [record.json["eventID"] as? String, raw])
+            }
+        }
+        let check = try TestSupport.kmsaudit(["check", "--db", db, "--fail-on", "critical"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let (grants, inputs) = try queue.read { db in
+            (try String.fetchAll(db, sql: "SELECT grant_id FROM grants ORDER BY grant_id"),
+             try Row.fetchAll(db, sql: "SELECT event_id, request_parameters, response_elements FROM state_inputs ORDER BY event_id"))
+        }
+        let realID = try #require((grant.json["responseElements"] as? [String: Any])?["grantId"] as? String)
+        #expect(grants == [realID])
+        #expect(inputs.count == 3)
+        #expect(inputs.first { $0["event_id"] == "smuggled" }?["response_elements"] == #""{\"grantId\":\"smuggled-grant\"}""#)
+        #expect(inputs.first { $0["event_id"] == "broken" }?["request_parameters"] == #""[also not""#)
+        #expect((inputs.first { $0["event_id"] == grant.json["eventID"] as? String }?["response_elements"] as String?)?
+            .hasPrefix("{") == true)
     }
 }

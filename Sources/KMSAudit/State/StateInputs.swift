@@ -1,7 +1,8 @@
 import GRDB
 
-/// `state_inputs`: the RDS and AWS Backup events the state's passes fold, copied out of `events`
-/// with their request and response already extracted, in time order (migration v21).
+/// `state_inputs`: the RDS and AWS Backup events the state's passes fold, and KMS's grant events,
+/// copied out of `events` with their request and response already extracted, in time order
+/// (migration v21).
 ///
 /// In `events` these few hundred thousand records lie one per page among millions of KMS calls:
 /// each pass over them read scattered pages of the whole table (16 GB at 20M records over 90
@@ -16,16 +17,24 @@ enum StateInputs {
     /// `snapshotEventNames`, and AWS Backup's jobs), succeeded, of their service.
     static let rdsNames = StateBuild.resourceEventNames + StateBuild.snapshotEventNames
     static let backupNames = ["StartBackupJob", "StartCopyJob"]
+    static let grantNames = ["CreateGrant", "RetireGrant", "RevokeGrant"]
 
     static let selection = """
         succeeded = 1 AND (
             (event_source = 'rds.amazonaws.com' AND event_name IN (\(rdsNames.map { "'\($0)'" }.joined(separator: ","))))
-         OR (event_source = 'backup.amazonaws.com' AND event_name IN (\(backupNames.map { "'\($0)'" }.joined(separator: ",")))))
+         OR (event_source = 'backup.amazonaws.com' AND event_name IN (\(backupNames.map { "'\($0)'" }.joined(separator: ","))))
+         OR (event_source = 'kms.amazonaws.com' AND event_name IN (\(grantNames.map { "'\($0)'" }.joined(separator: ",")))))
         """
 
+    /// The members are kept as JSON text (a string member quoted), NULL when absent or null: a
+    /// query reading them with `json_extract` then sees what it saw in `raw` (a string that
+    /// holds JSON text stays a string) and never fails on a malformed member.
     static let copiedColumns = """
         event_time, id, event_id, event_name, event_source, aws_region, account, principal, invoked_by, source_ip,
-        request_parameters, response_elements
+        key_arn, via_rds,
+        nullif(json_quote(json_extract(raw, '$.requestParameters')), 'null'),
+        nullif(json_quote(json_extract(raw, '$.responseElements')), 'null'),
+        nullif(json_quote(json_extract(raw, '$.additionalEventData')), 'null')
         """
 
     /// Brings the table up to date: the events stored since the mark, or all of them without one

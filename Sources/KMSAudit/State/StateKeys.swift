@@ -100,32 +100,31 @@ extension StateBuild {
                    CASE WHEN grantee = 'rds.amazonaws.com' OR grantee GLOB 'rds.*.amazonaws.com' THEN 1 ELSE 0 END,
                    event_time, event_id, principal, via_rds
               FROM (
-                SELECT json_extract(e.raw, '$.responseElements.grantId') AS grant_id,
+                SELECT json_extract(e.response_elements, '$.grantId') AS grant_id,
                        iif(k.event_rowid IS NULL, e.key_arn, k.key_arn) AS key_arn,
-                       coalesce(json_extract(e.raw, '$.requestParameters.granteePrincipal'),
-                                json_extract(e.raw, '$.requestParameters.granteeServicePrincipal')) AS grantee,
-                       json_extract(e.raw, '$.requestParameters.retiringPrincipal') AS retiring,
-                       json_extract(e.raw, '$.requestParameters.operations') AS operations,
-                       json_extract(e.raw, '$.requestParameters.constraints') AS constraints,
-                       json_extract(e.raw, '$.requestParameters.name') AS name,
-                       e.event_time, e.event_id, e.principal, e.via_rds, e.id
-                  FROM events e LEFT JOIN event_keys k ON k.event_rowid = e.id
-                 WHERE e.event_name = 'CreateGrant' AND e.event_source = 'kms.amazonaws.com' AND e.succeeded = 1
+                       coalesce(json_extract(e.request_parameters, '$.granteePrincipal'),
+                                json_extract(e.request_parameters, '$.granteeServicePrincipal')) AS grantee,
+                       json_extract(e.request_parameters, '$.retiringPrincipal') AS retiring,
+                       json_extract(e.request_parameters, '$.operations') AS operations,
+                       json_extract(e.request_parameters, '$.constraints') AS constraints,
+                       json_extract(e.request_parameters, '$.name') AS name,
+                       e.event_time, e.event_id, e.principal, e.via_rds, e.event_rowid
+                  FROM state_inputs e LEFT JOIN event_keys k ON k.event_rowid = e.event_rowid
+                 WHERE e.event_name = 'CreateGrant' AND e.event_source = 'kms.amazonaws.com'
               )
              WHERE grant_id IS NOT NULL
-             ORDER BY event_time, id;
+             ORDER BY event_time, event_rowid;
             """)
         try buildInventoryGrants()
         try db.execute(sql: """
             DROP TABLE IF EXISTS temp.state_grant_ends;
             CREATE TEMP TABLE state_grant_ends AS
-            SELECT coalesce(json_extract(e.raw, '$.additionalEventData.grantId'),
-                            json_extract(e.raw, '$.requestParameters.grantId')) AS grant_id,
+            SELECT coalesce(json_extract(e.additional_event_data, '$.grantId'),
+                            json_extract(e.request_parameters, '$.grantId')) AS grant_id,
                    iif(k.event_rowid IS NULL, e.key_arn, k.key_arn) AS key_arn,
-                   e.event_time, e.event_name, e.event_id, e.principal, e.id AS event_rowid
-              FROM events e LEFT JOIN event_keys k ON k.event_rowid = e.id
-             WHERE e.event_name IN ('RetireGrant', 'RevokeGrant') AND e.event_source = 'kms.amazonaws.com'
-               AND e.succeeded = 1;
+                   e.event_time, e.event_name, e.event_id, e.principal, e.event_rowid
+              FROM state_inputs e LEFT JOIN event_keys k ON k.event_rowid = e.event_rowid
+             WHERE e.event_name IN ('RetireGrant', 'RevokeGrant') AND e.event_source = 'kms.amazonaws.com';
             CREATE INDEX temp.state_grant_ends_grant ON state_grant_ends(grant_id, event_time);
 
             UPDATE grants SET (ended_at, ended_by, ended_event_id, ended_principal) = (

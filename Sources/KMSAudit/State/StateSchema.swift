@@ -16,8 +16,9 @@ enum StateSchema {
         SchemaPart(21, "state-inputs", sql: v21StateInputs),
     ])
 
-    /// The events the state's passes fold, dense and in their order (`StateInputs`): the
-    /// primary key is the order of the passes (time, then storage order), so a scan needs no sort.
+    /// The events the state's passes fold (RDS and Backup events, KMS grant events), dense and in
+    /// their order (`StateInputs`): the primary key is the order of the passes (time, then
+    /// storage order), so a scan needs no sort.
     static let v21StateInputs = """
     CREATE TABLE state_inputs (
         event_time          TEXT NOT NULL,
@@ -30,8 +31,11 @@ enum StateSchema {
         principal           TEXT,
         invoked_by          TEXT,
         source_ip           TEXT,
+        key_arn             TEXT,
+        via_rds             INTEGER NOT NULL,
         request_parameters  TEXT,
         response_elements   TEXT,
+        additional_event_data TEXT,
         PRIMARY KEY (event_time, event_rowid)
     ) WITHOUT ROWID;
     """
