@@ -44,7 +44,8 @@ package struct StateSummary: Codable, Sendable, Equatable {
 /// policy file and inventory document: aliases over time, the key each KMS event acts on, keys,
 /// key policy versions, grants, key state changes, DB resources and snapshots.
 package enum StateBuilder {
-    /// Deletes and refills the derived tables, within the caller's transaction (in a savepoint,
+    /// Deletes and refills the derived tables (`event_keys` and `state_inputs` are kept and brought
+    /// up to date: `StateEventKeys.swift`, `StateInputs`), within the caller's transaction (in a savepoint,
     /// so that a failure leaves the previous state whole even without one). State is learned
     /// from all events, whatever the audit window (docs/rules/DECISIONS.md #7).
     package static func rebuild(_ db: Database, options: StateOptions) throws -> StateSummary {
@@ -177,9 +178,9 @@ final class StateBuild {
             FileHandle.standardError.write(Data(String(format: "state %@ %.2f s\n", name, Date().timeIntervalSince(mark)).utf8))
             mark = Date()
         }
+        summary.stateInputsKept = try StateInputs.refresh(db); step("state-inputs")
         // RDS and Backup events are streamed, one at a time, in the order each step needs:
         // holding them all (with their parsed payloads) took 1.1 GB of `check` at 20M records.
-        summary.stateInputsKept = try StateInputs.refresh(db); step("state-inputs")
         // This first pass reads every RDS event for what responses say about aliases and what
         // snapshot creates and copies say about their encryption (restores need both, later).
         var aliasFacts: [AliasHistory.Fact] = []
