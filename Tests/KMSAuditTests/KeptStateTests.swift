@@ -116,13 +116,6 @@ import Testing
         #expect(rekeyed == 0)
     }
 
-    /// A call by alias only (the real record lists the key in resources[]; without it the key can
-    /// only come from the alias).
-    static func useByAlias(_ id: String, at time: String) throws -> Real {
-        try Real.record("\(kms)/alias-ct.example1.json")
-            .with(["eventID": id, "eventTime": time, "requestParameters.keyId": "alias/ExampleAlias", "resources": nil])
-    }
-
     /// An UpdateAlias delivered a night late, dated between two calls already resolved: the later
     /// call moves to the new key, the earlier stays, and only the alias's calls are resolved again.
     /// A changed file read again takes its events back, and the next build starts from scratch.
@@ -133,16 +126,12 @@ import Testing
         let create = try Real.record("\(Self.kms)/ct-createalias.example1.json")  // 2022-08-14T23:08:31Z -> keyA
         let other = try Real.record("\(Self.kms)/alias-ct.example1.json")
             .with(["eventID": "by-other-alias", "eventTime": "2022-09-05T00:00:00Z", "requestParameters.keyId": "alias/Other", "resources": nil])
-        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
-            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
-            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
-            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
-                          ["accountId": "111122223333", "ARN": Self.keyB]],
-        ])
+        let update = try StateBuilderTests.aliasMovedToKeyB()
         let db = dir.appendingPathComponent("a.sqlite").path
         let nights: [[Real]] = [
-            [create, try Self.useByAlias("first", at: "2022-08-20T00:00:00Z"), try Self.useByAlias("second", at: "2022-09-10T00:00:00Z"), other],
-            [update, try Self.useByAlias("third", at: "2022-09-12T00:00:00Z")],
+            [create, try ResolvedKeyColumnTests.useByAlias("first", at: "2022-08-20T00:00:00Z"),
+             try ResolvedKeyColumnTests.useByAlias("second", at: "2022-09-10T00:00:00Z"), other],
+            [update, try ResolvedKeyColumnTests.useByAlias("third", at: "2022-09-12T00:00:00Z")],
         ]
         func key(_ id: String) throws -> String? {
             try DatabaseQueue(path: db).read { db in

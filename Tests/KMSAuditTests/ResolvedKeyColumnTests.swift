@@ -130,12 +130,7 @@ import Testing
 
         // The next night: the alias moved to keyB on 1 September. Ingest and check re-resolve the
         // later call, into resolved_key_arn.
-        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
-            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
-            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
-            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
-                          ["accountId": "111122223333", "ARN": Self.keyB]],
-        ])
+        let update = try StateBuilderTests.aliasMovedToKeyB()
         try TestSupport.batch([update.json])
             .write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240102T0000Z_b.json"))
         #expect(try TestSupport.kmsaudit(["ingest", logs.path, "--db", db, "--quiet"]).status == 0)
@@ -161,12 +156,7 @@ import Testing
         let create = try Real.record("\(Self.kms)/ct-createalias.example1.json")  // 2022-08-14T23:08:31Z -> keyA
         let first = try Self.useByAlias("au-first", at: "2022-08-20T00:00:00Z")
         let second = try Self.useByAlias("au-second", at: "2022-09-10T00:00:00Z")
-        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
-            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
-            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
-            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
-                          ["accountId": "111122223333", "ARN": Self.keyB]],
-        ])
+        let update = try StateBuilderTests.aliasMovedToKeyB()
         let audited = dir.appendingPathComponent("audit.sqlite").path
         let checked = dir.appendingPathComponent("ingest-check.sqlite").path
         func keys(_ path: String) throws -> [[String?]] {

@@ -11,6 +11,17 @@ import Testing
     static let keyA = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     static let keyB = "arn:aws:kms:us-west-2:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
 
+    /// The real UpdateAlias record (KMS developer guide) moving alias/ExampleAlias (created on
+    /// keyA by ct-createalias.example1.json) to keyB on 2022-09-01.
+    static func aliasMovedToKeyB() throws -> Real {
+        try Real.record("\(kms)/ct-updatealias.example1.json").with([
+            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
+            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
+            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
+                          ["accountId": "111122223333", "ARN": keyB]],
+        ])
+    }
+
     // MARK: - Aliases
 
     @Test func aliasesResolveAsOfEachEventsTime() throws {
@@ -106,12 +117,7 @@ import Testing
         for r in [first, second, after] { #expect(try stored(r) == (Self.keyA, "alias")) }
 
         // The next night's logs: the alias moved to keyB on 1 September, and was deleted on 1 October.
-        let update = try Real.record("\(Self.kms)/ct-updatealias.example1.json").with([
-            "eventTime": "2022-09-01T00:00:00Z", "requestParameters.aliasName": "alias/ExampleAlias",
-            "requestParameters.targetKeyId": "0987dcba-09fe-87dc-65ba-ab0987654321",
-            "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
-                          ["accountId": "111122223333", "ARN": Self.keyB]],
-        ])
+        let update = try Self.aliasMovedToKeyB()
         let delete = try Real.record("\(Self.kms)/ct-deletealias.example1.json").with([
             "eventTime": "2022-10-01T00:00:00Z", "awsRegion": "us-west-2", "requestParameters.aliasName": "alias/ExampleAlias",
             "resources": [["accountId": "111122223333", "ARN": "arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"],
