@@ -92,7 +92,7 @@ if Context.environment["KMSAUDIT_FUZZ"] == "1" {
         .target(name: "FuzzSupport", dependencies: ["KMSAudit"], path: "Fuzz/Targets/Sources/FuzzSupport"),
     ]
     for (name, folder) in [("logreader", "FuzzLogReader"), ("digest", "FuzzDigest"), ("policy", "FuzzPolicy"),
-                           ("config", "FuzzConfig"), ("reportjson", "FuzzReportJSON")] {
+                           ("config", "FuzzConfig"), ("reportjson", "FuzzReportJSON"), ("filenames", "FuzzFileNames")] {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport", "KMSAudit"],
                                                  path: "Fuzz/Targets/Sources/\(folder)"))
     }

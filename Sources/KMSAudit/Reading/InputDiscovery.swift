@@ -94,7 +94,7 @@ package enum InputDiscovery {
     }
 
     /// By path and name: digests by CloudTrail's folder or name; JSON-ish names as logs.
-    static func classify(_ path: String) -> InputKind {
+    package static func classify(_ path: String) -> InputKind {
         guard let bytes = ASCIIPath(path) else { return classifyByCharacter(path) }
         let name = bytes.lastComponent ?? bytes.all
         if name.first == UInt8(ascii: ".") { return .other }
@@ -109,7 +109,7 @@ package enum InputDiscovery {
 
     /// `classify` by Characters, for a path that is not all ASCII (and the reference its
     /// byte-wise path is tested against).
-    static func classifyByCharacter(_ path: String) -> InputKind {
+    package static func classifyByCharacter(_ path: String) -> InputKind {
         let name = lastComponentByCharacter(path).map(String.init) ?? path
         if name.hasPrefix(".") { return .other }
         if ASCIIText.contains(path, "/CloudTrail-Digest/") || ASCIIText.contains(name, "_CloudTrail-Digest_") { return .digest }
@@ -124,12 +124,12 @@ package enum InputDiscovery {
     /// Discovery runs it for every file of a trail before decoding can start: by Characters it
     /// was, with the file-name parse, a quarter of the CPU of a nightly ingest that found
     /// 168,580 files (1,892 of them new), so an all-ASCII path is read as bytes.
-    static func lastComponent(_ path: String) -> Substring? {
+    package static func lastComponent(_ path: String) -> Substring? {
         guard let bytes = ASCIIPath(path) else { return lastComponentByCharacter(path) }
         return bytes.lastComponent.map { path[$0.startIndex..<$0.endIndex] }
     }
 
-    static func lastComponentByCharacter(_ path: String) -> Substring? {
+    package static func lastComponentByCharacter(_ path: String) -> Substring? {
         // Trailing slashes make empty components, which `split` omits.
         var end = path.endIndex
         while end > path.startIndex && path[path.index(before: end)] == "/" { end = path.index(before: end) }
@@ -178,7 +178,7 @@ package struct CloudTrailFileName: Equatable, Sendable {
 
     /// By Characters, for a path that is not all ASCII (and the reference the byte-wise parse
     /// is tested against).
-    init?(byCharacter path: String) {
+    package init?(byCharacter path: String) {
         let name = InputDiscovery.lastComponentByCharacter(path).map(String.init) ?? path
         let parts = name.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 5, parts[0].count == 12, parts[0].allSatisfy(\.isNumber) else { return nil }
