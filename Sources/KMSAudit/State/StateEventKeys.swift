@@ -6,7 +6,7 @@ import GRDB
 /// account and region), so a build recomputes the calls stored since the last one (`events.id`
 /// above `state_progress.events_through`) and the calls that name an alias whose segments
 /// changed. Rebuilding every call's resolution was 5.6 s of a 67 s nightly audit at 20M records
-/// over 90 days (DESIGN, "Event keys brought up to date").
+/// over 90 days (DESIGN, eighth session: "`event_keys` kept, not rebuilt").
 ///
 /// Without a mark (a new database, or an event at or below it deleted: the `state_progress`
 /// trigger), the build starts from scratch. `KeptStateTests` compares the kept table with

@@ -14,7 +14,7 @@ enum StateInputs {
     static let step = "state-inputs"
 
     /// The events copied: every name a pass reads (`StateBuild.resourceEventNames`,
-    /// `snapshotEventNames`, and AWS Backup's jobs), succeeded, of their service.
+    /// `snapshotEventNames`, AWS Backup's jobs and KMS's grant events), succeeded, of their service.
     static let rdsNames = StateBuild.resourceEventNames + StateBuild.snapshotEventNames
     static let backupNames = ["StartBackupJob", "StartCopyJob"]
     static let grantNames = ["CreateGrant", "RetireGrant", "RevokeGrant"]
