@@ -40,10 +40,8 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
         let checkOptions = try check.options()
-        let db = try AuditDatabase(path: database.db)
-        let result = try AuditJob.run(db, AuditJob.Options(ingest: reading.ingestOptions(paths: paths), check: checkOptions,
-                                                           reportDirectory: reportDir),
-                                      progress: ProgressLine(quiet: quiet))
+        let options = AuditJob.Options(ingest: reading.ingestOptions(paths: paths), check: checkOptions, reportDirectory: reportDir)
+        let (result, db) = try AuditJob.run(databasePath: database.db, options, progress: ProgressLine(quiet: quiet))
         var packLines: String?
         if let evidence {
             packLines = try writePack(db, out: evidence,

@@ -10,7 +10,9 @@ struct IngestCommand: ParsableCommand {
             Accepts CloudTrail .json.gz files (multi-member gzip too), plain .json, NDJSON and \
             `aws cloudtrail lookup-events` output; directories are walked recursively. Files already \
             ingested and unchanged are skipped; changed files are re-read and reconciled. A broken \
-            file is reported on one line, recorded as failed, and nothing of it is stored.
+            file is reported on one line, recorded as failed, and nothing of it is stored. A database \
+            that does not exist yet is built as FILE.building and renamed to FILE when the load is \
+            done (a killed first load is continued by the next run).
             Exit status: 0 all files ok, 3 some files failed (the rest landed), 2 usage or database error.
             """
     )
@@ -43,11 +45,11 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let lock = try DatabaseLock(databasePath: database.db, waitSeconds: locking.wait)
-        let db = try AuditDatabase(path: database.db)
         var options = reading.ingestOptions(paths: paths)
         if let commitInterval { options.commitInterval = commitInterval }
-        let summary = try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet),
-                                    hooks: .standard).run()
+        let (summary, _) = try FirstLoad.ingest(into: database.db) { db in
+            try Ingestor(database: db, options: options, progress: ProgressLine(quiet: quiet), hooks: .standard).run()
+        }
         withExtendedLifetime(lock) {}
         for failure in summary.warnings.prefix(20) + summary.failures {
             FileHandle.standardError.write(Data(("kmsaudit: " + failure + "\n").utf8))

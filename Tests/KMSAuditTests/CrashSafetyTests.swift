@@ -63,11 +63,18 @@ import Testing
         }
     }
 
+    /// The file that holds the committed batches: the database, or while its first load runs
+    /// (and after one was killed) the file it is built in (`FirstLoad`).
+    static func committedPath(_ dbPath: String) -> String {
+        FileManager.default.fileExists(atPath: dbPath) ? dbPath : FirstLoad.buildingPath(for: dbPath)
+    }
+
     /// Ingest commits a batch every 20 ms here (`--commit-interval`), so a 120-file trail takes
     /// many batches. Each run is killed once this run has committed at least one batch and
     /// before the last one (the ledger's committed `ok` count, read from another connection,
     /// is between its starting value and 120), after a varying lag so the kill also lands in
-    /// the middle of the next batch. Then a run to the end.
+    /// the middle of the next batch. Then a run to the end. The first run is a first load: it is
+    /// killed in its building file, and the second continues that file.
     @Test func sigkillBetweenCommittedBatchesThenRerunGivesEveryEventOnce() throws {
         let dir = try TestSupport.temporaryDirectory()
         let trail = dir.appendingPathComponent("trail")
@@ -83,7 +90,7 @@ import Testing
                                                   stdout: .discard, stderr: .discard)
             var seen = before
             while process.isRunning {
-                if let n = Self.committedFiles(dbPath), n > before {
+                if let n = Self.committedFiles(Self.committedPath(dbPath)), n > before {
                     seen = n
                     if n < files { break }
                 }
@@ -92,8 +99,21 @@ import Testing
             if lag > 0 { Thread.sleep(forTimeInterval: lag) }
             process.signal(SIGKILL)
             let killed = process.wait().signal != nil
-            try expectConsistent(dbPath, "after kill \(round) (lag \(lag) s, \(seen) files seen committed)")
-            let after = Self.committedFiles(dbPath) ?? 0
+            if round == 0 {
+                // The kill landed inside the first load (or the test proves nothing about it).
+                #expect(killed && seen > 0 && seen < files, "the first load was not killed mid-way (\(seen) files committed)")
+            }
+            if round == 0 && killed && seen < files {
+                // Killed inside the first load: nothing at the database's path, the committed
+                // batches in the building file.
+                #expect(!FileManager.default.fileExists(atPath: dbPath))
+                #expect(FileManager.default.fileExists(atPath: FirstLoad.buildingPath(for: dbPath)))
+                let query = try TestSupport.kmsaudit(["query", "--db", dbPath, "SELECT 1"])
+                #expect(query.status == 2)
+                #expect(query.stderr.contains("first load is being built in \(FirstLoad.buildingPath(for: dbPath))"))
+            }
+            try expectConsistent(Self.committedPath(dbPath), "after kill \(round) (lag \(lag) s, \(seen) files seen committed)")
+            let after = Self.committedFiles(Self.committedPath(dbPath)) ?? 0
             // What another connection saw committed survives the kill.
             #expect(after >= seen, "kill \(round): \(seen) files were committed, \(after) are left")
             if killed && seen > before && after < files { killsBetweenBatches += 1 }
@@ -103,8 +123,10 @@ import Testing
 
         let final = try TestSupport.kmsaudit(["ingest", trail.path, "--db", dbPath, "--quiet", "--commit-interval", "0.02"])
         #expect(final.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: FirstLoad.buildingPath(for: dbPath)))
         try expectConsistent(dbPath, "after the final run")
         let queue = try DatabaseQueue(path: dbPath)
+        #expect(try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         try queue.read { db throws in
             let ids = try String.fetchAll(db, sql: "SELECT event_id FROM events")
             #expect(ids.count == expected.count, "\(ids.count) events stored, \(expected.count) expected")

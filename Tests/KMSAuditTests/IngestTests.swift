@@ -292,15 +292,23 @@ import Testing
         try TestSupport.gzip(broken, to: inputs.appendingPathComponent("c.json.gz"))
 
         // 32 KiB: the broken file crosses a flush while bb's IDs still wait, and its rollback
-        // must make them wait again.
-        for (flushBytes, commitInterval) in [(1, 10.0), (1, 0.0), (32 << 10, 10.0), (EventWriter.flushBytes, 10.0),
-                                             (EventWriter.flushBytes, 0.0)] {
-            let path = dir.appendingPathComponent("f\(flushBytes)-c\(commitInterval).sqlite")
+        // must make them wait again. Each also as a first load (`FirstLoad`: the rollback
+        // journal, where savepoints roll back through the journal instead of the log).
+        for (flushBytes, commitInterval, firstLoad) in [(1, 10.0, false), (1, 0.0, false), (32 << 10, 10.0, false),
+                                                        (EventWriter.flushBytes, 10.0, false), (EventWriter.flushBytes, 0.0, false),
+                                                        (1, 0.0, true), (32 << 10, 10.0, true), (EventWriter.flushBytes, 0.0, true)] {
+            let path = dir.appendingPathComponent("f\(flushBytes)-c\(commitInterval)-\(firstLoad).sqlite")
             var options = IngestOptions(paths: [inputs.path])
             options.eventIDFlushBytes = flushBytes
             options.commitInterval = commitInterval
-            let summary = try Ingestor(database: try AuditDatabase(path: path.path), options: options,
-                                       progress: ProgressLine(quiet: true), hooks: .standard).run()
+            func run(_ db: AuditDatabase) throws -> IngestSummary {
+                try Ingestor(database: db, options: options, progress: ProgressLine(quiet: true), hooks: .standard).run()
+            }
+            // Without a first load: the database exists (empty, migrated) before the ingest.
+            let summary = firstLoad ? try FirstLoad.ingest(into: path.path, run).result
+                                    : try run(try AuditDatabase(path: path.path))
+            #expect(try DatabaseQueue(path: path.path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+            #expect(!FileManager.default.fileExists(atPath: FirstLoad.buildingPath(for: path.path)))
             #expect(summary.filesFailed == 1)
             #expect(summary.eventsStored == 3 + 2600 + 3)
             #expect(summary.duplicates == 2)
@@ -316,6 +324,54 @@ import Testing
                 try expectEventIDsMatchEvents(db)
             }
         }
+    }
+
+    /// A first load that stops (here its ingest throws after a first folder was committed)
+    /// leaves nothing at the database's path and its committed batches in the building file; the
+    /// next ingest continues that file, skipping what it holds, and moves it into place, in WAL
+    /// mode; the one after works on the database in place.
+    @Test func anInterruptedFirstLoadContinues() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+        let a = try CrashSafetyTests.makeTree(first, files: 4, perFile: 50, idPrefix: "a")
+        let b = try CrashSafetyTests.makeTree(second, files: 3, perFile: 50, idPrefix: "b")
+        let path = dir.appendingPathComponent("audit.sqlite").path
+        let building = FirstLoad.buildingPath(for: path)
+        func run(_ db: AuditDatabase, _ roots: [URL]) throws -> IngestSummary {
+            try Ingestor(database: db, options: IngestOptions(paths: roots.map(\.path)), progress: ProgressLine(quiet: true),
+                         hooks: .standard).run()
+        }
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            _ = try FirstLoad.ingest(into: path) { db in
+                #expect(try run(db, [first]).eventsStored == a.count)
+                throw Stop()
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try DatabaseQueue(path: building).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events") } == a.count)
+        #expect(throws: DatabaseFailure.firstLoadUnfinished(path: path)) { try AuditDatabase.requireExisting(path) }
+
+        let (summary, database) = try FirstLoad.ingest(into: path) { db in try run(db, [first, second]) }
+        #expect(summary.filesUnchanged == 4)
+        #expect(summary.eventsStored == b.count)
+        #expect(!FileManager.default.fileExists(atPath: building))
+        try database.queue.read { db throws in
+            #expect(Set(try String.fetchAll(db, sql: "SELECT event_id FROM events")) == a.union(b))
+            #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
+            try expectEventIDsMatchEvents(db)
+        }
+        try database.close()
+
+        let third = dir.appendingPathComponent("third")
+        let c = try CrashSafetyTests.makeTree(third, files: 2, perFile: 50, idPrefix: "c")
+        let (again, _) = try FirstLoad.ingest(into: path) { db in
+            #expect(db.path == path)
+            return try run(db, [first, second, third])
+        }
+        #expect(again.filesUnchanged == 7)
+        #expect(again.eventsStored == c.count)
+        #expect(!FileManager.default.fileExists(atPath: building))
     }
 
     @Test func otherSourcesAreCountedNotStored() throws {

@@ -34,12 +34,16 @@ package enum AuditJob {
         }
     }
 
-    package static func run(_ database: AuditDatabase, _ options: Options, progress: ProgressLine) throws -> Result {
-        let ingest = try Ingestor(database: database, options: options.ingest, progress: progress, hooks: .checkFollows).run()
+    /// Returns the database too, open: a first load builds it elsewhere and moves it to
+    /// `databasePath` (`FirstLoad`), so it is not open before the job.
+    package static func run(databasePath: String, _ options: Options, progress: ProgressLine) throws -> (Result, AuditDatabase) {
+        let (ingest, database) = try FirstLoad.ingest(into: databasePath) { db in
+            try Ingestor(database: db, options: options.ingest, progress: progress, hooks: .checkFollows).run()
+        }
         let check = try CheckRunner.run(database, options.check)
         let reports = try writeReports(database, runID: check.runID, directory: options.reportDirectory,
                                        date: options.check.now)
-        return Result(ingest: ingest, check: check, reports: reports)
+        return (Result(ingest: ingest, check: check, reports: reports), database)
     }
 
     /// The formats `audit` writes, each date-stamped and as `latest.*`.

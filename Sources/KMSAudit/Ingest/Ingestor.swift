@@ -30,7 +30,7 @@ package final class Ingestor {
     package func run() throws -> IngestSummary {
         let started = Date()
         let writtenBefore = ProcessIO.bytesWritten()
-        let own = Set(["", "-wal", "-shm", "-journal", ".lock"].map { InputDiscovery.absolute(database.path + $0) })
+        let own = Set(FirstLoad.companionFiles(of: database.path).map(InputDiscovery.absolute))
         let discovered = try InputDiscovery.discover(options.paths)
             .filter { !own.contains($0.path) && !options.excludedPaths.contains($0.path) }
         var summary = IngestSummary(runID: 0)

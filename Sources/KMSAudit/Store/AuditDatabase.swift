@@ -3,14 +3,22 @@ import GRDB
 import CSQLiteSetup
 
 /// The kmsaudit SQLite database: write-ahead log (readers and the nightly writer never wait
-/// for each other), schema migrated to the current version.
+/// for each other; a first load, which no one can read yet, uses the rollback journal:
+/// `FirstLoad`), schema migrated to the current version.
 package final class AuditDatabase {
     package let path: String
     package let queue: DatabaseQueue
 
+    /// How commits reach the file. Every database anyone can open is in WAL mode; only a first
+    /// load, which builds a file no one else knows of yet, uses the rollback journal (`FirstLoad`).
+    package enum Journal: Sendable {
+        case writeAheadLog
+        case rollback
+    }
+
     /// Opens (creating if needed) and migrates. `readonly` opens an existing database without
     /// migrating, for `kmsaudit query`: any write then fails with SQLite's readonly error.
-    package init(path: String, readonly: Bool = false) throws {
+    package init(path: String, readonly: Bool = false, journal: Journal = .writeAheadLog) throws {
         _ = Self.processSetup
         self.path = path
         var config = Configuration()
@@ -36,11 +44,19 @@ package final class AuditDatabase {
                 // never corrupt the database, and ingest re-reads what the ledger lost.
                 // Checkpoints are the job's (`WALCheckpoints`), not SQLite's automatic ones, so
                 // that they fall between batches instead of inside one.
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
-                // A log that grew behind a long reader is cut back to this when it restarts.
-                try db.execute(sql: "PRAGMA journal_size_limit = \(WALCheckpoints.logSizeLimit)")
+                switch journal {
+                case .writeAheadLog:
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                    // A log that grew behind a long reader is cut back to this when it restarts.
+                    try db.execute(sql: "PRAGMA journal_size_limit = \(WALCheckpoints.logSizeLimit)")
+                case .rollback:
+                    // NORMAL still syncs the journal before the file at each commit, so a killed
+                    // first load resumes from its last commit.
+                    try db.execute(sql: "PRAGMA journal_mode = DELETE")
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
             }
             // 32 MiB: ingest was as fast as with 64 MiB, and with 16 KiB pages a 64 MiB cache
             // made the heap grow to ~300 MB (glibc), over the 150 MB memory budget.
@@ -64,11 +80,21 @@ package final class AuditDatabase {
         }
     }
 
+    /// Closes the connection; any later use of `queue` throws.
+    package func close() throws {
+        try queue.close()
+    }
+
     /// Throws `noDatabase` when nothing is at `path`. Every command but `ingest` and `audit`
     /// calls this before it opens (or locks) the database: a mistyped path must not become a
     /// new, empty database that then audits clean.
     package static func requireExisting(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw DatabaseFailure.noDatabase(path: path) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            if FileManager.default.fileExists(atPath: FirstLoad.buildingPath(for: path)) {
+                throw DatabaseFailure.firstLoadUnfinished(path: path)
+            }
+            throw DatabaseFailure.noDatabase(path: path)
+        }
     }
 
     /// Throws `nothingIngested` when the files ledger holds no `ok` file: a check of such a

@@ -4,6 +4,9 @@ package enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendabl
     /// Only `ingest` and `audit` create a database: for any other command a missing file is a
     /// mistyped path, not an empty (clean) audit.
     case noDatabase(path: String)
+    /// Nothing at the path yet, but a first load is building it (`FirstLoad`), or was
+    /// interrupted and continues with the next ingest.
+    case firstLoadUnfinished(path: String)
     /// `check` on a database that holds no ingested file: "0 findings" would mean nothing.
     case nothingIngested(path: String)
     /// Another kmsaudit holds the lock on this database.
@@ -18,6 +21,8 @@ package enum DatabaseFailure: Error, Equatable, CustomStringConvertible, Sendabl
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open database: \(r)"
         case .noDatabase(let p): return "no database at \(p) (run kmsaudit ingest first)"
+        case .firstLoadUnfinished(let p):
+            return "no database at \(p) yet: its first load is being built in \(FirstLoad.buildingPath(for: p)) and moves into place when done (an interrupted one continues with the next kmsaudit ingest)"
         case .nothingIngested(let p): return "no ingested file in \(p) (run kmsaudit ingest first)"
         case .locked(let p, let w):
             return "\(p): another kmsaudit is using this database (waited \(w) s; see --wait)"
