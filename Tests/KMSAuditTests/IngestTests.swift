@@ -5,15 +5,21 @@ import Testing
 
 /// Ingest end to end on real files: the real CloudTrail samples, real gzip, a real SQLite file.
 @Suite struct IngestTests {
-    func ingest(_ paths: [URL], db: URL, allSources: Bool = false, commitInterval: Double? = nil) throws -> IngestSummary {
+    func ingest(_ paths: [URL], db: URL, allSources: Bool = false, commitInterval: Double? = nil,
+                mergeMinimum: Int? = nil) throws -> IngestSummary {
         let database = try AuditDatabase(path: db.path)
         var options = IngestOptions(paths: paths.map(\.path), storeAllSources: allSources)
         if let commitInterval { options.commitInterval = commitInterval }
+        options.eventIDMergeMinimum = mergeMinimum
         return try Ingestor(database: database, options: options, progress: ProgressLine(quiet: true), hooks: .standard).run()
     }
 
-    /// `event_ids` holds exactly one row per stored event, naming that event's row.
+    /// `event_ids` holds exactly one row per stored event, naming that event's row, and no ID is
+    /// in both of the tables behind it.
     func expectEventIDsMatchEvents(_ db: Database) throws {
+        #expect(try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM event_ids_recent r JOIN event_ids_merged m ON m.event_id = r.event_id
+            """) == 0)
         #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_ids") == Int.fetchOne(db, sql: "SELECT count(*) FROM events"))
         #expect(try Int.fetchOne(db, sql: """
             SELECT count(*) FROM events e JOIN event_ids i ON i.event_id = e.event_id AND i.event_row = e.id
@@ -243,19 +249,43 @@ import Testing
             try expectEventIDsMatchEvents(db)
         }
 
-        // Across runs: a first, then b and c the next night.
-        let nightly = dir.appendingPathComponent("nightly.sqlite")
-        let first = try ingest([a], db: nightly)
-        #expect(first.eventsStored == n)
-        let second = try ingest([b, c], db: nightly)
-        #expect(second.eventsStored == 0)
-        #expect(second.duplicates == n)
-        #expect(second.clashes == 1)
-        try DatabaseQueue(path: nightly.path).read { db throws in
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == n)
-            #expect(try Int.fetchOne(db, sql: "SELECT count(DISTINCT file_id) FROM events") == 1)
-            #expect(try Int.fetchOne(db, sql: "SELECT sum(events_stored) FROM files") == n)
-            try expectEventIDsMatchEvents(db)
+        // Across runs: a first, then b and c the next night; once with the IDs in the recent
+        // table, once merged into the large one after every flush (`EventIDStore`).
+        for mergeMinimum in [nil, 1] as [Int?] {
+            let nightly = dir.appendingPathComponent("nightly-\(mergeMinimum ?? 0).sqlite")
+            let first = try ingest([a], db: nightly, mergeMinimum: mergeMinimum)
+            #expect(first.eventsStored == n)
+            let second = try ingest([b, c], db: nightly, mergeMinimum: mergeMinimum)
+            #expect(second.eventsStored == 0)
+            #expect(second.duplicates == n)
+            #expect(second.clashes == 1)
+            try DatabaseQueue(path: nightly.path).read { db throws in
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == n)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(DISTINCT file_id) FROM events") == 1)
+                #expect(try Int.fetchOne(db, sql: "SELECT sum(events_stored) FROM files") == n)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_ids_merged") == (mergeMinimum == nil ? 0 : n))
+                try expectEventIDsMatchEvents(db)
+            }
+
+            // A third night stores d; a fourth finds d changed: its old events and their IDs
+            // leave whichever table holds them, and its new ones are stored.
+            let d = dir.appendingPathComponent("d-\(mergeMinimum ?? 0)/d.json.gz")
+            try FileManager.default.createDirectory(at: d.deletingLastPathComponent(), withIntermediateDirectories: true)
+            func renamed(_ prefix: String, _ count: Int) throws -> Data {
+                var records = Array(try TestSupport.records(ofBatch: source).prefix(count))
+                for i in records.indices { records[i]["eventID"] = "\(prefix)-\(i)" }
+                return try TestSupport.batch(records)
+            }
+            try TestSupport.gzip(try renamed("old", 5), to: d)
+            #expect(try ingest([d], db: nightly, mergeMinimum: mergeMinimum).eventsStored == 5)
+            try TestSupport.gzip(try renamed("new", 2), to: d)
+            #expect(try ingest([d], db: nightly, mergeMinimum: mergeMinimum).eventsStored == 2)
+            try DatabaseQueue(path: nightly.path).read { db throws in
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == n + 2)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_ids WHERE event_id LIKE 'old-%'") == 0)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_ids WHERE event_id LIKE 'new-%'") == 2)
+                try expectEventIDsMatchEvents(db)
+            }
         }
     }
 
@@ -292,15 +322,21 @@ import Testing
         try TestSupport.gzip(broken, to: inputs.appendingPathComponent("c.json.gz"))
 
         // 32 KiB: the broken file crosses a flush while bb's IDs still wait, and its rollback
-        // must make them wait again. Each also as a first load (`FirstLoad`: the rollback
-        // journal, where savepoints roll back through the journal instead of the log).
-        for (flushBytes, commitInterval, firstLoad) in [(1, 10.0, false), (1, 0.0, false), (32 << 10, 10.0, false),
-                                                        (EventWriter.flushBytes, 10.0, false), (EventWriter.flushBytes, 0.0, false),
-                                                        (1, 0.0, true), (32 << 10, 10.0, true), (EventWriter.flushBytes, 0.0, true)] {
-            let path = dir.appendingPathComponent("f\(flushBytes)-c\(commitInterval)-\(firstLoad).sqlite")
+        // must make them wait again. A merge minimum of 1 moves every flush's IDs into the large
+        // table (`EventIDStore`), so that re-deliveries are found there; nil keeps them all in the
+        // recent one. Some also as a first load (`FirstLoad`: the rollback journal, where
+        // savepoints roll back through the journal instead of the log).
+        let cases: [(Int, Double, Int?, Bool)] = [
+            (1, 10.0, nil, false), (1, 0.0, 1, false), (32 << 10, 10.0, 1000, false), (EventWriter.flushBytes, 10.0, nil, false),
+            (EventWriter.flushBytes, 0.0, 1, false), (1, 10.0, 1, false),
+            (1, 0.0, 1, true), (32 << 10, 10.0, nil, true), (EventWriter.flushBytes, 0.0, 1, true),
+        ]
+        for (flushBytes, commitInterval, mergeMinimum, firstLoad) in cases {
+            let path = dir.appendingPathComponent("f\(flushBytes)-c\(commitInterval)-m\(mergeMinimum ?? 0)-\(firstLoad).sqlite")
             var options = IngestOptions(paths: [inputs.path])
             options.eventIDFlushBytes = flushBytes
             options.commitInterval = commitInterval
+            options.eventIDMergeMinimum = mergeMinimum
             func run(_ db: AuditDatabase) throws -> IngestSummary {
                 try Ingestor(database: db, options: options, progress: ProgressLine(quiet: true), hooks: .standard).run()
             }
@@ -322,6 +358,8 @@ import Testing
                 #expect(ledger == [[3, 0, 0], [2600, 2, 1], [3, 0, 0], [0, 0, 0]])
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM event_duplicates") == 3)
                 try expectEventIDsMatchEvents(db)
+                let merged = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_ids_merged") ?? 0
+                #expect(mergeMinimum == nil ? merged == 0 : merged > 0)
             }
         }
     }

@@ -180,7 +180,7 @@ struct ReportFixture {
                 r["errorMessage"] as? String, r["sharedEventID"] as? String, fileID, index, raw,
             ])
         // Ingest keeps every stored event's ID in event_ids: reports find evidence through it.
-        try db.execute(sql: "INSERT INTO event_ids (event_id, event_row) VALUES (?, ?)",
+        try db.execute(sql: "INSERT INTO event_ids_recent (event_id, event_row) VALUES (?, ?)",
                        arguments: [r["eventID"] as? String, db.lastInsertedRowID])
     }
 

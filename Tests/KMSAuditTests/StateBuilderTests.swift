@@ -738,7 +738,7 @@ import Testing
                                              WHEN 4 THEN json_object('grantId', 'g' || i) END)
                   FROM e
                 """)
-            try db.execute(sql: "INSERT INTO event_ids (event_id, event_row) SELECT event_id, id FROM events ORDER BY event_id")
+            try db.execute(sql: "INSERT INTO event_ids_merged (event_id, event_row) SELECT event_id, id FROM events ORDER BY event_id")
         }
         let made = Date().timeIntervalSince(started)
         let rebuildStart = Date()

@@ -15,6 +15,9 @@ package struct IngestOptions: Sendable {
     /// Bytes of event IDs held before they go into `event_ids` (`EventWriter.flushBytes`): a
     /// test knob, so that a small file crosses a flush.
     package var eventIDFlushBytes = EventWriter.flushBytes
+    /// The least number of recent event IDs merged into the large table (`EventIDStore`); nil
+    /// follows the page cache. A test knob, so that a small trail crosses merges.
+    package var eventIDMergeMinimum: Int?
 
     package init(paths: [String], limits: ReaderLimits = ReaderLimits(), storeAllSources: Bool = false, threads: Int = 2) {
         self.paths = paths

@@ -109,7 +109,7 @@ package final class Ingestor {
         let writeback = database.startBackgroundWriteback()
         defer { writeback.finish() }
 
-        let writer = try EventWriter(db, flushBytes: options.eventIDFlushBytes)
+        let writer = try EventWriter(db, flushBytes: options.eventIDFlushBytes, idMergeMinimum: options.eventIDMergeMinimum)
         let ledger = try FilesLedger.Writer(db)
         let now = TimeFormats.canonical(started)
         let batch = CommitBatch(db, maxSeconds: options.commitInterval, writer: writer)

@@ -52,7 +52,7 @@ package enum CSVReport {
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT CAST(o.key AS INTEGER) AS finding_position, \(ReportModel.evidenceColumns)
                 FROM json_each(?) o JOIN finding_events fe ON fe.finding_id = o.value
-                LEFT JOIN event_ids i ON i.event_id = fe.event_id LEFT JOIN events e ON e.id = i.event_row
+                LEFT JOIN events e ON e.id = \(EventIDStore.rowOf("fe.event_id"))
                 ORDER BY o.key, e.event_time IS NULL, e.event_time, fe.event_id
                 """, arguments: [order])
             while let row = try rows.next() {

@@ -432,10 +432,10 @@ extension ReportModel {
                        row_number() OVER (PARTITION BY fe.finding_id
                                           ORDER BY e.event_time IS NULL, e.event_time, fe.event_id) AS n
                 FROM findings f JOIN finding_events fe ON fe.finding_id = f.id
-                LEFT JOIN event_ids i ON i.event_id = fe.event_id LEFT JOIN events e ON e.id = i.event_row
+                LEFT JOIN events e ON e.id = \(EventIDStore.rowOf("fe.event_id"))
                 WHERE f.run_id = ?1)
             SELECT fe.finding_id AS finding_id, \(evidenceColumns)
-            FROM ranked fe LEFT JOIN event_ids i ON i.event_id = fe.event_id LEFT JOIN events e ON e.id = i.event_row
+            FROM ranked fe LEFT JOIN events e ON e.id = \(EventIDStore.rowOf("fe.event_id"))
             WHERE ?2 < 0 OR fe.n <= ?2
             ORDER BY fe.finding_id, fe.n
             """, arguments: [runID, limit ?? -1])

@@ -233,7 +233,7 @@ extension StateBuild {
         let rows = try Row.fetchAll(db, sql: """
             SELECT c.id, c.event_time, c.pending_window_days,
                    json_extract(e.raw, '$.responseElements.deletionDate') AS deletion_date
-              FROM key_state_changes c JOIN event_ids i ON i.event_id = c.event_id JOIN events e ON e.id = i.event_row
+              FROM key_state_changes c JOIN events e ON e.id = \(EventIDStore.rowOf("c.event_id"))
              WHERE c.event_name = 'ScheduleKeyDeletion'
             """)
         let update = try db.cachedStatement(sql: "UPDATE key_state_changes SET deletion_date = ? WHERE id = ?")

@@ -5,12 +5,12 @@ import GRDB
 /// statements prepared once and bound per row (about twice GRDB's statement API, which is used
 /// everywhere else).
 ///
-/// Event IDs are kept unique by `event_ids`, not by an index on `events`: IDs are random UUIDs,
-/// and a unique index took every insert to a random leaf, each leaf written out again and again
-/// (DESIGN: "Event IDs in sorted batches"). Here a stored event's ID waits in `pending` (which
-/// also finds a re-delivery within the batch) and `flushIDs()` inserts the batch's IDs in sorted
-/// order, touching each leaf of `event_ids` once. An ID the flush finds already there was stored
-/// by an earlier batch: that copy is a re-delivery or a clash after all, and leaves `events`
+/// Event IDs are kept unique by `EventIDStore`, not by an index on `events`: IDs are random
+/// UUIDs, and a unique index took every insert to a random leaf, each leaf written out again and
+/// again (DESIGN: "Event IDs in sorted batches"). Here a stored event's ID waits in `pending`
+/// (which also finds a re-delivery within the batch) and `flushIDs()` adds the batch's IDs in
+/// sorted order to the store's small recent table. An ID the flush finds already stored came
+/// from an earlier batch: that copy is a re-delivery or a clash after all, and leaves `events`
 /// again (`LateDuplicates`).
 final class EventWriter {
     enum Outcome { case stored, duplicate, clash }
@@ -18,8 +18,7 @@ final class EventWriter {
     private let insertEvent: SQLiteStatement
     private let selectRawByRow: SQLiteStatement
     private let insertDuplicate: SQLiteStatement
-    private let insertID: SQLiteStatement
-    private let selectStoredRaw: SQLiteStatement
+    private var ids: EventIDStore
     private let selectNewCopy: SQLiteStatement
     private let deleteEvent: SQLiteStatement
     private let recountFile: SQLiteStatement
@@ -38,8 +37,12 @@ final class EventWriter {
         "via_rds", "succeeded", "file_id", "record_index",
     ]
 
-    init(_ db: Database, flushBytes: Int = EventWriter.flushBytes) throws {
+    private let db: Database
+
+    init(_ db: Database, flushBytes: Int = EventWriter.flushBytes, idMergeMinimum: Int? = nil) throws {
+        self.db = db
         self.flushBytes = flushBytes
+        ids = try EventIDStore(db, minimumToMerge: idMergeMinimum)
         let placeholders = Array(repeating: "?", count: Self.columns.count).joined(separator: ",")
         insertEvent = try SQLiteStatement(db, """
             INSERT INTO events (\(Self.columns.joined(separator: ","))) VALUES (\(placeholders))
@@ -47,10 +50,6 @@ final class EventWriter {
         selectRawByRow = try SQLiteStatement(db, "SELECT raw FROM events WHERE id = ?")
         insertDuplicate = try SQLiteStatement(db,
             "INSERT INTO event_duplicates (event_id, file_id, record_index, kind, raw) VALUES (?,?,?,?,?)")
-        insertID = try SQLiteStatement(db,
-            "INSERT INTO event_ids (event_id, event_row) VALUES (?, ?) ON CONFLICT(event_id) DO NOTHING")
-        selectStoredRaw = try SQLiteStatement(db,
-            "SELECT e.raw FROM event_ids i JOIN events e ON e.id = i.event_row WHERE i.event_id = ?")
         selectNewCopy = try SQLiteStatement(db, "SELECT raw, file_id, record_index FROM events WHERE id = ?")
         deleteEvent = try SQLiteStatement(db, "DELETE FROM events WHERE id = ?")
         recountFile = try SQLiteStatement(db, """
@@ -211,7 +210,7 @@ final class EventWriter {
     /// Whether the pending IDs should be flushed before the batch commits (see `flushBytes`).
     var wantsFlush: Bool { pending.byteCount >= flushBytes }
 
-    /// Inserts the pending IDs into `event_ids` in sorted order: before each commit, between
+    /// Adds the pending IDs to `EventIDStore` in sorted order: before each commit, between
     /// files, and within a file when they pass `flushBytes`.
     func flushIDs() throws {
         guard pending.count > 0 else { return }
@@ -221,28 +220,17 @@ final class EventWriter {
             before.truncate(to: mark)
             savepoint?.beforeFlush = (before, lateInFinishedFiles)
         }
-        defer { insertID.clearBindings() }
         try pending.forEachSorted { id, row in
-            try insertID.bindTextInPlace(1, id)
-            try insertID.bindInt64(2, row)
-            try insertID.execute()
-            if insertID.changes == 0 { try storedBefore(id, newRow: row) }
+            if try !ids.add(id, row: row) { try storedBefore(id, newRow: row) }
         }
         pending.removeAll()
+        try ids.mergeIfDue(db)
     }
 
     /// `newRow`'s ID was stored by an earlier batch: keep that copy, record this one as a
     /// re-delivery or a clash, and correct its file's counts.
     private func storedBefore(_ id: UnsafeRawBufferPointer, newRow: Int64) throws {
-        var stored: [UInt8]?
-        try selectStoredRaw.bindText(1, id)
-        do {
-            if try selectStoredRaw.step() { stored = selectStoredRaw.row.blobBytes(0).map { Array($0) } }
-        } catch {
-            selectStoredRaw.resetAfterFailure()
-            throw error
-        }
-        try selectStoredRaw.reset()
+        let stored = try ids.storedRecord(id)
 
         try selectNewCopy.bindInt64(1, newRow)
         var fileID: Int64 = 0

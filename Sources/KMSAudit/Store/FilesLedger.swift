@@ -162,13 +162,15 @@ enum FilesLedger {
         try db.execute(sql: """
             DELETE FROM event_duplicates WHERE rowid IN (
                 SELECT d.rowid FROM event_duplicates d
-                JOIN event_ids i ON i.event_id = d.event_id JOIN events e ON e.id = i.event_row
+                JOIN events e ON e.id = \(EventIDStore.rowOf("d.event_id"))
                 WHERE e.file_id = d.file_id)
             """)
-        try db.execute(sql: """
-            DELETE FROM event_ids WHERE event_id IN (SELECT event_id FROM events WHERE file_id = ?1)
-                AND event_row IN (SELECT id FROM events WHERE file_id = ?1)
-            """, arguments: [fileID])
+        for table in ["event_ids_recent", "event_ids_merged"] {
+            try db.execute(sql: """
+                DELETE FROM \(table) WHERE event_id IN (SELECT event_id FROM events WHERE file_id = ?1)
+                    AND event_row IN (SELECT id FROM events WHERE file_id = ?1)
+                """, arguments: [fileID])
+        }
         try db.execute(sql: "DELETE FROM events WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM event_duplicates WHERE file_id = ?", arguments: [fileID])
         try db.execute(sql: "DELETE FROM source_counts WHERE file_id = ?", arguments: [fileID])
