@@ -98,4 +98,58 @@ import Testing
         let tape = try JSONTape(parsing: Array(text.utf8))
         #expect(try EventNormaliser.normalise(tape.root, index: 0).eventName == "CreateDBCluster")
     }
+
+    /// The one-pass check (`FieldShapes.fits`) may clear a record only when the path-by-path
+    /// reference finds nothing wrong in it: over every record of the real samples, and over a
+    /// record with each checked path (and each container) given each kind of value, as the only
+    /// copy, as the first of two and as the second, and under a key written with an escape.
+    @Test func theOnePassCheckClearsExactlyTheRecordsThePathByPathCheckClears() throws {
+        var texts: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestSupport.fixture("ingest").path).sorted()
+        where name.hasSuffix(".json.gz") {
+            let data = try TestSupport.gunzip(TestSupport.fixture("ingest/\(name)"))
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let records = object["Records"] as? [[String: Any]] else { continue }
+            for record in records {
+                texts.append(String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self))
+            }
+        }
+        let realRecords = texts.count
+        #expect(realRecords > 100, "the real samples hold \(realRecords) records")
+
+        let values = ["\"x\"", "7", "true", "null", "[]", "[\"Decrypt\"]", "[1]", "{}", "{\"a\":1}"]
+        let head = #""eventID":"e1","eventTime":"2024-01-01T00:00:00Z","eventSource":"kms.amazonaws.com","eventName":"CreateGrant""#
+        /// The JSON of `path` set to `value`, written as nested objects.
+        func nested(_ path: ArraySlice<String>, _ value: String) -> String {
+            guard let first = path.first else { return value }
+            return "{\"\(first)\":\(nested(path.dropFirst(), value))}"
+        }
+        let paths = FieldShapes.kmsPaths.map(\.path) + FieldShapes.containers.map { [$0] }
+        for path in paths {
+            for value in values {
+                let member = String(nested(path[...], value).dropFirst().dropLast())
+                let fine = String(nested(path[...], "null").dropFirst().dropLast())
+                texts.append("{\(head),\(member)}")
+                texts.append("{\(head),\(member),\(fine)}")
+                texts.append("{\(head),\(fine),\(member)}")
+                texts.append("{\(head),\(member.replacingOccurrences(of: "\"\(path.last!)\"", with: "\"\\u00\(String(path.last!.utf8.first!, radix: 16))\(path.last!.dropFirst())\""))}")
+            }
+        }
+        var odd = 0, cleared = 0
+        for text in texts {
+            let tape = try JSONTape(parsing: Array(text.utf8))
+            for kms in [true, false] {
+                let reference = FieldShapes.problemPathByPath(in: tape.root, kms: kms)
+                let tree = kms ? FieldShapes.kmsTree : FieldShapes.containersTree
+                if FieldShapes.fits(tape.root, tree) {
+                    #expect(reference == nil, "cleared in one pass, but: \(reference ?? "") in \(text)")
+                    cleared += 1
+                }
+                #expect(FieldShapes.problem(in: tape.root, kms: kms) == reference, "\(text)")
+                if reference != nil { odd += 1 }
+            }
+        }
+        // Both outcomes occur: the check is not vacuous either way.
+        #expect(odd > 300 && cleared > 2 * realRecords, "odd \(odd), cleared \(cleared)")
+    }
 }

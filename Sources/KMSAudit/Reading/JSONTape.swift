@@ -372,6 +372,23 @@ package struct JSONValue {
         }
     }
 
+    /// Calls `body` with each member's key as it stands in the source (escapes not decoded; the
+    /// flag says whether it has any) and its value, in document order, duplicates included,
+    /// until `body` returns false. For one-pass checks over many names; allocates nothing.
+    /// Returns false when `body` stopped it.
+    @discardableResult
+    func forEachMember(_ body: (_ key: UnsafeBufferPointer<UInt8>, _ escaped: Bool, _ value: JSONValue) -> Bool) -> Bool {
+        let n = node
+        guard n.kind == TapeNode.object else { return true }
+        var i = index + 1
+        for _ in 0..<Int(n.count) {
+            let k = tape.node(i)
+            if !body(tape.slice(k), k.escaped, JSONValue(tape: tape, index: i + 1)) { return false }
+            i = Int(tape.node(i + 1).next)
+        }
+        return true
+    }
+
     /// Element of an array by index (nil if not an array or out of range).
     package subscript(index: Int) -> JSONValue? {
         let n = node
