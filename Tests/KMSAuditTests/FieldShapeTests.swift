@@ -153,3 +153,35 @@ import Testing
         #expect(odd > 300 && cleared > 2 * realRecords, "odd \(odd), cleared \(cleared)")
     }
 }
+
+/// `RecordMembers` finds in one pass what `JSONValue`'s subscript finds name by name.
+@Suite struct RecordMembersTests {
+    @Test func onePassFindsWhatTheSubscriptFinds() throws {
+        var texts: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestSupport.fixture("ingest").path).sorted()
+        where name.hasSuffix(".json.gz") {
+            let data = try TestSupport.gunzip(TestSupport.fixture("ingest/\(name)"))
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let records = object["Records"] as? [[String: Any]] else { continue }
+            for record in records {
+                texts.append(String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self))
+            }
+        }
+        #expect(texts.count > 100)
+        // Duplicates (the last wins), a key written with escapes, a near miss of a name, an empty key.
+        texts.append(#"{"eventID":"a","eventID":"b","\u0065ventTime":"t","eventNam":"x","":1,"awsRegion":null,"awsRegion":"r"}"#)
+        texts.append(#"{"eventSource":"s","eventSource":7,"userIdentity":{"eventID":"inner"},"resources":[]}"#)
+        texts.append(#"{}"#)
+        var found = 0
+        for text in texts {
+            let tape = try JSONTape(parsing: Array(text.utf8))
+            let members = RecordMembers(tape.root)
+            for name in RecordMembers.Name.allCases {
+                let expected = tape.root["\(name)"]
+                #expect(members[name]?.index == expected?.index, "\(name) in \(text)")
+                if expected != nil { found += 1 }
+            }
+        }
+        #expect(found > 10 * texts.count, "found \(found)")
+    }
+}

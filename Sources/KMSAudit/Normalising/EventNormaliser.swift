@@ -8,39 +8,40 @@ package enum EventNormaliser {
 
     package static func normalise(_ record: JSONValue, index: Int) throws -> NormalisedEvent {
         guard record.kind == .object else { throw Invalid(reason: "record is not a JSON object") }
-        let eventID = try requiredString(record, "eventID")
-        let eventTime = try canonicalTime(try requiredString(record, "eventTime"))
-        let eventSource = try requiredString(record, "eventSource")
-        let eventName = try requiredString(record, "eventName")
-        let identity = record["userIdentity"]
+        let m = RecordMembers(record)
+        let eventID = try requiredString(m, .eventID)
+        let eventTime = try canonicalTime(try requiredString(m, .eventTime))
+        let eventSource = try requiredString(m, .eventSource)
+        let eventName = try requiredString(m, .eventName)
+        let identity = m[.userIdentity]
         if let identity, identity.kind != .object, identity.kind != .null {
             throw Invalid(reason: "userIdentity is not an object")
         }
-        if let resources = record["resources"], resources.kind != .array, resources.kind != .null {
+        if let resources = m[.resources], resources.kind != .array, resources.kind != .null {
             throw Invalid(reason: "resources is not an array")
         }
         if let reason = FieldShapes.problem(in: record, kms: eventSource == "kms.amazonaws.com") {
             throw Invalid(reason: reason)
         }
-        let region = try optionalString(record, "awsRegion")
-        let account = try optionalString(record, "recipientAccountId")
-        let sourceIP = try optionalString(record, "sourceIPAddress")
-        let errorCode = try optionalString(record, "errorCode")
+        let region = try optionalString(m, .awsRegion)
+        let account = try optionalString(m, .recipientAccountId)
+        let sourceIP = try optionalString(m, .sourceIPAddress)
+        let errorCode = try optionalString(m, .errorCode)
         let who = PrincipalResolver.resolve(identity)
         let key = eventSource == "kms.amazonaws.com"
-            ? KeyReference.resolve(record, region: region, account: account) : (ref: nil, arn: nil)
+            ? KeyReference.resolve(m, region: region, account: account) : (ref: nil, arn: nil)
 
         return NormalisedEvent(
             eventID: eventID, eventTime: eventTime, eventSource: eventSource, eventName: eventName,
-            eventType: try optionalString(record, "eventType"), awsRegion: region, account: account,
+            eventType: try optionalString(m, .eventType), awsRegion: region, account: account,
             principal: who.principal, principalType: who.type, principalAccount: who.account,
             sessionName: who.sessionName, invokedBy: who.invokedBy, sourceIP: sourceIP,
-            userAgent: try optionalString(record, "userAgent"), keyRef: key.ref, keyARN: key.arn,
+            userAgent: try optionalString(m, .userAgent), keyRef: key.ref, keyARN: key.arn,
             viaRDS: isViaRDS(type: who.type, invokedBy: who.invokedBy, sourceIP: sourceIP),
             succeeded: errorCode == nil || errorCode == "",
             errorCode: errorCode.flatMap { $0.isEmpty ? nil : $0 },
-            errorMessage: try optionalString(record, "errorMessage"),
-            sharedEventID: try optionalString(record, "sharedEventID"),
+            errorMessage: try optionalString(m, .errorMessage),
+            sharedEventID: try optionalString(m, .sharedEventID),
             recordIndex: index)
     }
 
@@ -50,16 +51,16 @@ package enum EventNormaliser {
         return type == "AWSService" && ServiceNames.isRDS(sourceIP)
     }
 
-    static func requiredString(_ record: JSONValue, _ name: String) throws -> String {
-        guard let value = record[name], !value.isNull else { throw Invalid(reason: "missing \(name)") }
-        guard let s = value.string else { throw Invalid(reason: "\(name) is not a string") }
-        guard !s.isEmpty else { throw Invalid(reason: "\(name) is empty") }
+    static func requiredString(_ record: RecordMembers, _ member: RecordMembers.Name) throws -> String {
+        guard let value = record[member], !value.isNull else { throw Invalid(reason: "missing \(member)") }
+        guard let s = value.string else { throw Invalid(reason: "\(member) is not a string") }
+        guard !s.isEmpty else { throw Invalid(reason: "\(member) is empty") }
         return s
     }
 
-    static func optionalString(_ record: JSONValue, _ name: String) throws -> String? {
-        guard let value = record[name], !value.isNull else { return nil }
-        guard let s = value.string else { throw Invalid(reason: "\(name) is not a string") }
+    static func optionalString(_ record: RecordMembers, _ member: RecordMembers.Name) throws -> String? {
+        guard let value = record[member], !value.isNull else { return nil }
+        guard let s = value.string else { throw Invalid(reason: "\(member) is not a string") }
         return s
     }
 

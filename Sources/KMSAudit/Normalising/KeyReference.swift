@@ -1,14 +1,14 @@
 /// Which KMS key a record acts on, as far as the record alone tells (docs/rules/README.md "Key").
 enum KeyReference {
     /// Returns the key as written and, when the record determines it, the key ARN.
-    static func resolve(_ record: JSONValue, region: String?, account: String?) -> (ref: String?, arn: String?) {
-        let request = record["requestParameters"]
+    static func resolve(_ record: RecordMembers, region: String?, account: String?) -> (ref: String?, arn: String?) {
+        let request = record[.requestParameters]
         let written = PrincipalResolver.nonEmpty(request?["keyId"]?.string)
             ?? PrincipalResolver.nonEmpty(request?["targetKeyId"]?.string)
-            ?? PrincipalResolver.nonEmpty(record["serviceEventDetails"]?["keyId"]?.string)
+            ?? PrincipalResolver.nonEmpty(record[.serviceEventDetails]?["keyId"]?.string)
 
         // 1. Any resources[] entry whose ARN names a key, whatever its type says.
-        if let resources = record["resources"], resources.kind == .array {
+        if let resources = record[.resources], resources.kind == .array {
             for entry in resources.elements {
                 if let arn = entry["ARN"]?.string ?? entry["arn"]?.string, isKeyARN(arn) {
                     return (written ?? arn, arn)
@@ -20,7 +20,7 @@ enum KeyReference {
             return (written, arn)
         }
         // 3. What the response says (CreateKey's keyMetadata, newer records' keyId ARN).
-        let response = record["responseElements"]
+        let response = record[.responseElements]
         for candidate in [response?["keyMetadata"]?["arn"]?.string, response?["keyId"]?.string] {
             if let c = candidate, isKeyARN(c) { return (written ?? c, c) }
         }
