@@ -104,16 +104,7 @@ import Testing
     /// record with each checked path (and each container) given each kind of value, as the only
     /// copy, as the first of two and as the second, and under a key written with an escape.
     @Test func theOnePassCheckClearsExactlyTheRecordsThePathByPathCheckClears() throws {
-        var texts: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: TestSupport.fixture("ingest").path).sorted()
-        where name.hasSuffix(".json.gz") {
-            let data = try TestSupport.gunzip(TestSupport.fixture("ingest/\(name)"))
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let records = object["Records"] as? [[String: Any]] else { continue }
-            for record in records {
-                texts.append(String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self))
-            }
-        }
+        var texts = try TestSupport.realSampleRecordTexts()
         let realRecords = texts.count
         #expect(realRecords > 100, "the real samples hold \(realRecords) records")
 
@@ -157,16 +148,7 @@ import Testing
 /// `RecordMembers` finds in one pass what `JSONValue`'s subscript finds name by name.
 @Suite struct RecordMembersTests {
     @Test func onePassFindsWhatTheSubscriptFinds() throws {
-        var texts: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: TestSupport.fixture("ingest").path).sorted()
-        where name.hasSuffix(".json.gz") {
-            let data = try TestSupport.gunzip(TestSupport.fixture("ingest/\(name)"))
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let records = object["Records"] as? [[String: Any]] else { continue }
-            for record in records {
-                texts.append(String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self))
-            }
-        }
+        var texts = try TestSupport.realSampleRecordTexts()
         #expect(texts.count > 100)
         // Duplicates (the last wins), a key written with escapes, a near miss of a name, an empty key.
         texts.append(#"{"eventID":"a","eventID":"b","\u0065ventTime":"t","eventNam":"x","":1,"awsRegion":null,"awsRegion":"r"}"#)

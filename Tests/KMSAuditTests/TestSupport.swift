@@ -57,6 +57,22 @@ enum TestSupport {
         return object["Records"] as! [[String: Any]]
     }
 
+    /// Every record of the real sample batches in `Fixtures/ingest`, each as its own JSON text
+    /// (re-serialised by Foundation): inputs for differential tests of the record parsers.
+    static func realSampleRecordTexts() throws -> [String] {
+        var texts: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixture("ingest").path).sorted()
+        where name.hasSuffix(".json.gz") {
+            let data = try gunzip(fixture("ingest/\(name)"))
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let records = object["Records"] as? [[String: Any]] else { continue }
+            for record in records {
+                texts.append(String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self))
+            }
+        }
+        return texts
+    }
+
     static func batch(_ records: [[String: Any]]) throws -> Data {
         try JSONSerialization.data(withJSONObject: ["Records": records], options: [.sortedKeys])
     }
