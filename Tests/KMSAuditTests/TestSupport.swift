@@ -60,17 +60,10 @@ enum TestSupport {
     /// Every record of the real sample batches in `Fixtures/ingest`, each as its own JSON text
     /// (re-serialised by Foundation): inputs for differential tests of the record parsers.
     static func realSampleRecordTexts() throws -> [String] {
-        var texts: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: fixture("ingest").path).sorted()
-        where name.hasSuffix(".json.gz") {
-            let data = try gunzip(fixture("ingest/\(name)"))
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let records = object["Records"] as? [[String: Any]] else { continue }
-            for record in records {
-                texts.append(String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self))
-            }
-        }
-        return texts
+        try FileManager.default.contentsOfDirectory(atPath: fixture("ingest").path).sorted()
+            .filter { $0.hasSuffix(".json.gz") }
+            .flatMap { try records(ofBatch: fixture("ingest/\($0)")) }
+            .map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
     }
 
     static func batch(_ records: [[String: Any]]) throws -> Data {
