@@ -41,6 +41,8 @@ import Testing
             + rows(db, "SELECT * FROM snapshots ORDER BY id", tag: "snapshot")
             + rows(db, "SELECT * FROM backup_copy_jobs ORDER BY rowid", tag: "copy")
             + rows(db, "SELECT * FROM grants ORDER BY id", tag: "grant")
+            + rows(db, "SELECT * FROM key_use_evaluations ORDER BY event_id", tag: "judged")
+            + rows(db, "SELECT * FROM key_rds_principals ORDER BY key_arn, principal", tag: "rds-principal")
         }
     }
 
@@ -50,12 +52,20 @@ import Testing
         let source = try DatabaseQueue(path: path)
         let target = try DatabaseQueue(path: copy)
         try source.backup(to: target)
-        try target.write { db in try db.execute(sql: "DELETE FROM state_progress") }
+        try target.write { db in try db.execute(sql: "DELETE FROM state_progress; DELETE FROM key_use_progress") }
         let check = try TestSupport.kmsaudit(["check", "--db", copy, "--fail-on", "critical"])
         #expect(check.status == 0 || check.status == 1, "\(check.stderr)")
         let scratch = try lastBuild(copy)
         #expect(scratch.eventKeysKept == false && scratch.stateInputsKept == false)
+        #expect(try keyUse(copy)?.kept == false)
         return try resolutions(copy)
+    }
+
+    /// The last key-use evaluation: whether it kept the rows before and how many calls it read.
+    static func keyUse(_ path: String) throws -> (kept: Bool, callsRead: Int)? {
+        try DatabaseQueue(path: path).read { db in
+            try Row.fetchOne(db, sql: "SELECT kept, calls_read FROM key_use_progress").map { ($0[0], $0[1]) }
+        }
     }
 
     /// The sample trail delivered a day at a time, `ingest` then `check` one night and `audit` the
@@ -78,6 +88,7 @@ import Testing
         let input = dir.appendingPathComponent("in")
         let db = dir.appendingPathComponent("nightly.sqlite").path
         var rekeyed = 0
+        var keyUseKept: [Bool] = [], callsRead: [Int] = []
         for (night, today) in days.enumerated() {
             for file in files where day(file).map({ $0 == today }) ?? (night == 0) {
                 let target = input.appendingPathComponent(String(file.path.dropFirst(trail.path.count + 1)))
@@ -101,16 +112,26 @@ import Testing
             #expect(build.eventKeysKept, "night \(night)")
             #expect(build.stateInputsKept == (night > 0), "night \(night)")
             rekeyed += build.eventsRekeyed
+            let keyUse = try #require(try Self.keyUse(db))
+            keyUseKept.append(keyUse.kept)
+            callsRead.append(keyUse.callsRead)
             let kept = try Self.resolutions(db)
             if night == days.count - 1 {
                 #expect(kept.filter { $0[0] == "key" }.count > 10)
                 #expect(kept.filter { $0[0] == "input" }.count > 50)
                 #expect(kept.filter { $0[0] == "snapshot" }.count > 5)
                 #expect(kept.filter { $0[0] == "grant" }.count > 5)
+                #expect(kept.filter { $0[0] == "judged" }.count > 5)
+                #expect(kept.filter { $0[0] == "rds-principal" }.count > 2)
             }
             #expect(kept == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)),
                     "night \(night) (\(today))")
         }
+        // Key-use evaluation read only the new nights' calls (what the calls before were judged
+        // against did not change under them), and fewer than a rebuild reads.
+        print("key-use kept \(keyUseKept), calls read \(callsRead)")
+        #expect(keyUseKept.first == false)
+        #expect(keyUseKept.dropFirst().filter { $0 }.count >= 4, "\(keyUseKept)")
         // The sample's calls by alias come after its alias move, so none is resolved again here:
         // the next test moves an alias under calls already resolved.
         #expect(rekeyed == 0)
@@ -165,6 +186,81 @@ import Testing
         #expect(try key("by-other-alias") == nil)
         #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)))
         #expect(try key("second") == Self.keyB)
+    }
+
+    /// Key-use verdicts are kept only while what the calls already judged were judged against
+    /// stands. On the sample trail: a key policy version delivered late, dated among calls already
+    /// judged, makes the next check judge every call again (and the verdicts change); one dated
+    /// after every call judged, and a night with nothing new, keep them. After each, the tables
+    /// equal a rebuild from scratch. The real PutKeyPolicy record (KMS developer guide), aimed at
+    /// one of the trail's database keys, with the guide's policy: only the account's root named.
+    @Test func aLatePolicyVersionAmongJudgedCallsJudgesThemAgain() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let trail = dir.appendingPathComponent("trail")
+        let sample = try TestSupport.kmsaudit(["sample", "--out", trail.path, "--events", "6000", "--seed", "5", "--days", "3"])
+        #expect(sample.status == 0, "\(sample.stderr)")
+        let db = dir.appendingPathComponent("k.sqlite").path
+        let scratch = dir.appendingPathComponent("scratch.sqlite").path
+        func audit() throws {
+            let run = try TestSupport.kmsaudit(["audit", trail.path, "--db", db, "--report-dir",
+                                                dir.appendingPathComponent("reports").path, "--fail-on", "critical"])
+            #expect(run.status == 0 || run.status == 1, "\(run.stderr)")  // 1: the sample plants critical findings
+        }
+        try audit()
+        #expect(try Self.keyUse(db)?.kept == false)
+        try audit()  // nothing new
+        #expect(try Self.keyUse(db).map { [$0.kept ? 1 : 0, $0.callsRead] } == [1, 0])
+        #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: scratch)))
+
+        // The database key with the most calls judged "intended" by name (not stored), and the
+        // middle of its calls' times.
+        let (key, middle, last) = try DatabaseQueue(path: db).read { db -> (String, String, String) in
+            let key = try #require(try String.fetchOne(db, sql: """
+                SELECT k.key_arn FROM keys k JOIN events e
+                    ON CAST(coalesce(e.key_arn, e.resolved_key_arn) AS TEXT) = k.key_arn AND e.event_source = 'kms.amazonaws.com'
+                 WHERE k.is_database_key = 1 AND e.principal LIKE 'arn:aws:iam::%:role/%'
+                 GROUP BY k.key_arn ORDER BY count(*) DESC, k.key_arn LIMIT 1
+                """))
+            let times = try String.fetchAll(db, sql: """
+                SELECT event_time FROM events WHERE event_source = 'kms.amazonaws.com'
+                   AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) = ? ORDER BY event_time
+                """, arguments: [key])
+            let last = try #require(try String.fetchOne(db, sql: "SELECT judged_through FROM key_use_progress"))
+            return (key, times[times.count / 2], last)
+        }
+        let before = try Self.resolutions(db).filter { $0[0] == "judged" }
+        let parts = key.split(separator: ":")  // arn:aws:kms:REGION:ACCOUNT:key/ID
+        let (region, account, keyID) = (String(parts[3]), String(parts[4]), String(parts[5].dropFirst(4)))
+        let guide = try Real.record("\(Self.kms)/ct-put-key-policy.example1.json")
+        func policyVersion(_ id: String, at time: String) throws {
+            let put = guide.with([
+                "eventID": id, "eventTime": time, "awsRegion": region, "recipientAccountId": account,
+                "userIdentity.accountId": account, "userIdentity.arn": "arn:aws:iam::\(account):user/Alice",
+                "requestParameters.keyId": keyID,
+                "requestParameters.policy": ((guide.json["requestParameters"] as? [String: Any])?["policy"] as? String)?
+                    .replacingOccurrences(of: "111122223333", with: account),
+                "resources": [["accountId": account, "type": "AWS::KMS::Key", "ARN": key]],
+            ])
+            let stamp = time.prefix(13).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+            let folder = trail.appendingPathComponent("late")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try TestSupport.batch([put.json])
+                .write(to: folder.appendingPathComponent("\(account)_CloudTrail_\(region)_\(stamp)00Z_\(id).json"))
+        }
+
+        try policyVersion("late-policy-among-judged-calls", at: middle)
+        try audit()
+        #expect(try Self.keyUse(db)?.kept == false)
+        let after = try Self.resolutions(db).filter { $0[0] == "judged" }
+        #expect(after.count > before.count, "the calls after it by principals the guide's policy does not name")
+        #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: scratch)))
+
+        // A version after every call judged changes nothing judged: kept.
+        let later = TimeFormats.canonical(try #require(TimeFormats.parseISO8601(last)).addingTimeInterval(3600))
+        try policyVersion("policy-after-every-judged-call", at: later)
+        try audit()
+        #expect(try Self.keyUse(db)?.kept == true)
+        #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: scratch)))
     }
 
     /// `state_inputs` keeps a member as JSON of its own type. Ingest rejects a record whose

@@ -72,10 +72,14 @@ import Testing
             // principals) searches events_key_time by key and reads its columns there: never a scan
             // of the table (12 GB of other columns and events at 20M records: DESIGN, "Key-use
             // calls from a covering index").
-            let keyUsePlan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + KeyUseEvaluation.eventsSQL.replacingOccurrences(of: ":end", with: "'9999'"))
+            let keyUsePlan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + KeyUseEvaluation.eventsSQL, arguments: ["9999"])
                 .map { $0["detail"] as String }
             #expect(keyUsePlan.contains { $0.hasPrefix("SEARCH events USING INDEX events_key_time") }, "\(keyUsePlan)")
             #expect(!keyUsePlan.contains { $0.hasPrefix("SCAN events") }, "\(keyUsePlan)")
+            // A night's read of the calls stored since the last evaluation is a range of row ids.
+            let sincePlan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + KeyUseEvaluation.callsSinceSQL, arguments: ["9999", 1])
+                .map { $0["detail"] as String }
+            #expect(sincePlan.contains { $0.hasPrefix("SEARCH events USING INTEGER PRIMARY KEY (rowid>?)") }, "\(sincePlan)")
             // The index holds every column the read takes from a call, so no row of the table is
             // fetched (a key whose policy tests the encryption context would fetch its calls' raw text).
             let indexed = try Row.fetchAll(db, sql: "PRAGMA index_xinfo(events_key_time)").compactMap { $0["name"] as String? }
@@ -84,7 +88,7 @@ import Testing
                 #expect(indexed.contains(column), "\(column) not in \(indexed)")
             }
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
-            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v22-event-ids-recent")
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v23-key-use-progress")
         }
     }
 
@@ -191,7 +195,7 @@ import Testing
                        "v6-evaluations", "v7-views", "v8-resolved-keys", "v9-covering-key-index", "v10-seed-controls",
                        "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
                        "v15-resolved-key-column", "v16-event-id-table", "v17-rds-principals", "v18-key-use-index", "v19-account-region-index",
-                       "v20-state-progress", "v21-state-inputs", "v22-event-ids-recent"]
+                       "v20-state-progress", "v21-state-inputs", "v22-event-ids-recent", "v23-key-use-progress"]
         #expect(SchemaMigrations.migrator.migrations == shipped)
         // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
         // tables; v11: documents rebuilt, then grants), as the single migration did.

@@ -8,6 +8,7 @@ enum FindingsSchema {
         SchemaPart(13, "run-texts", sql: runTexts),
         SchemaPart(14, "policy-judgements", sql: v14PolicyJudgements),
         SchemaPart(17, "rds-principals", sql: v17RDSPrincipals),
+        SchemaPart(23, "key-use-progress", sql: v23KeyUseProgress),
     ])
 
     /// `kmsaudit check` runs and their findings.
@@ -156,5 +157,26 @@ enum FindingsSchema {
         calls      INTEGER NOT NULL,
         PRIMARY KEY (key_arn, principal)
     ) WITHOUT ROWID;
+    """
+
+    /// How far key-use evaluation has read the calls and what it judged them against
+    /// (`KeyUseProgress`): one row, forgotten (so the next check judges every call again) when an
+    /// event at or below the mark is deleted, as `state_progress` is.
+    static let v23KeyUseProgress = """
+    CREATE TABLE key_use_progress (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        events_through  INTEGER NOT NULL,
+        judged_through  TEXT NOT NULL,
+        window_end      TEXT NOT NULL,
+        inputs_sha256   TEXT NOT NULL,
+        calls_read      INTEGER NOT NULL,
+        kept            INTEGER NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE TRIGGER key_use_progress_forget AFTER DELETE ON events
+        WHEN old.id <= (SELECT events_through FROM key_use_progress)
+    BEGIN
+        DELETE FROM key_use_progress;
+    END;
     """
 }

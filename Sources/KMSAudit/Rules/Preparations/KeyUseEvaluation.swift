@@ -28,12 +28,19 @@ struct KeyUseEvaluation: RulePreparation {
     /// is judged unless it is `CreateKey` or AWS acting internally; it counts as a principal's use
     /// through RDS when it succeeded through RDS by the window's end and its caller is an ARN, not
     /// an AWS service.
-    static let eventsSQL = """
+    ///
+    /// `?1` is the window's end. `callsSinceSQL` reads only the calls stored after row `?2`: a
+    /// range of row ids at the end of the table (`NOT INDEXED` keeps SQLite from walking the
+    /// whole key index for them).
+    static let eventsSQL = callsSQL(from: "events", where: "")
+    static let callsSinceSQL = callsSQL(from: "events NOT INDEXED", where: "id > ?2 AND ")
+
+    private static func callsSQL(from table: String, where extra: String) -> String { """
         WITH e AS (
             SELECT CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) AS key_arn, event_time, principal, principal_type,
                    principal_account, invoked_by, event_name, succeeded, via_rds, aws_region, raw, event_id, shared_event_id
-            FROM events
-            WHERE event_source = 'kms.amazonaws.com'
+            FROM \(table)
+            WHERE \(extra)event_source = 'kms.amazonaws.com'
               AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1))
         SELECT e.key_arn, e.event_time, e.principal, e.principal_type, e.principal_account, e.invoked_by,
                e.event_name, e.succeeded, e.via_rds, e.aws_region,
@@ -41,25 +48,35 @@ struct KeyUseEvaluation: RulePreparation {
                     THEN json_extract(e.raw, '$.requestParameters.encryptionContext') END,
                e.event_id, e.shared_event_id,
                (e.event_name <> 'CreateKey' AND NOT (e.principal_type IS NULL AND e.invoked_by = 'AWS Internal')) IS TRUE,
-               (e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= :end
+               (e.via_rds = 1 AND e.succeeded = 1 AND e.event_time <= ?1
                 AND coalesce(e.principal_type, '') <> 'AWSService' AND e.principal LIKE 'arn:%') IS TRUE
         FROM e
         """
+    }
 
+    /// Judges the calls stored since the last evaluation when what the earlier ones were judged
+    /// against still stands (`KeyUseProgress`), every call otherwise.
     func prepare(_ db: Database, _ context: CheckContext) throws {
-        try db.execute(sql: "DELETE FROM key_use_evaluations")
-        try db.execute(sql: "DELETE FROM key_rds_principals")
+        let allowListed = context.options.config.allowedPrincipals
+        let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
+        let progress = try KeyUseProgress.read(db)
+        let kept = try progress?.stillStands(db, windowEnd: context.windowEnd, allowList: allowListed) ?? false
+        if !kept {
+            try db.execute(sql: "DELETE FROM key_use_evaluations")
+            try db.execute(sql: "DELETE FROM key_rds_principals")
+        }
         let policies = try PolicyHistory.load(db)
         let grants = try GrantHistory.load(db)
-        let allowList = context.options.config.allowedPrincipals.mapValues(Set.init)
+        let allowList = allowListed.mapValues(Set.init)
 
         let insert = try db.makeStatement(sql: """
             INSERT OR REPLACE INTO key_use_evaluations (event_id, key_arn, principal, principal_account, event_name,
                 event_time, succeeded, via_rds, shared_event_id, category, policy_source, policy_from, decided_by, note)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
-        let select = try SQLiteStatement(db, Self.eventsSQL)
+        let select = try SQLiteStatement(db, kept ? Self.callsSinceSQL : Self.eventsSQL)
         try select.bindText(1, context.windowEnd)
+        if kept, let progress { try select.bindInt64(2, progress.eventsThrough) }
         var shapes = EventShapes { row in
             let event = KeyUseEvent(row)
             let keyARN = EventShapes.text(row, .keyARN) ?? ""
@@ -68,12 +85,16 @@ struct KeyUseEvaluation: RulePreparation {
                 grants: grants.naming(event.principal, for: event.eventName, keyARN: keyARN),
                 allowListed: allowList[keyARN]?.contains(event.principal) ?? false)
         }
+        var callsRead = 0
+        var judgedThrough = kept ? progress?.judgedThrough ?? "" : ""
         while try select.step() {
             let row = select.row
+            callsRead += 1
             let shape = shapes.shape(of: row)
+            let time = EventShapes.text(row, .eventTime) ?? ""
+            if time > judgedThrough { judgedThrough = time }
             if row.int64(EventShapes.Column.isRDSPrincipalUse.rawValue) != 0 { shape.viaRDSCalls += 1 }
             guard row.int64(EventShapes.Column.isJudged.rawValue) != 0 else { continue }
-            let time = EventShapes.text(row, .eventTime) ?? ""
             guard let versionIndex = PolicyHistory.index(in: shape.versions, at: time) else { continue }  // policy unknown
             let granted = shape.grants.covers(time)
             let verdict = shape.verdict(versionIndex, granted: granted) {
@@ -91,16 +112,23 @@ struct KeyUseEvaluation: RulePreparation {
         }
         try select.reset()
         try Self.storeRDSPrincipals(db, shapes.all)
+        let inputs = try KeyUseInputs.digest(db, eventsThrough: top, judgedThrough: judgedThrough, allowList: allowListed)
+        try KeyUseProgress(eventsThrough: top, judgedThrough: judgedThrough, windowEnd: context.windowEnd, inputsSHA256: inputs)
+            .record(db, callsRead: callsRead, kept: kept)
     }
 
-    /// `key_rds_principals`: the shapes' via-RDS counts summed per key and principal.
+    /// `key_rds_principals`: the shapes' via-RDS counts summed per key and principal, added to
+    /// the counts kept from the calls before.
     static func storeRDSPrincipals(_ db: Database, _ shapes: [EventShape]) throws {
         struct KeyPrincipal: Hashable { let key: String, principal: String }
         var calls: [KeyPrincipal: Int] = [:]
         for shape in shapes where shape.viaRDSCalls > 0 {
             calls[KeyPrincipal(key: shape.keyARN, principal: shape.event.principal), default: 0] += shape.viaRDSCalls
         }
-        let insert = try db.makeStatement(sql: "INSERT INTO key_rds_principals (key_arn, principal, calls) VALUES (?, ?, ?)")
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO key_rds_principals (key_arn, principal, calls) VALUES (?, ?, ?)
+            ON CONFLICT(key_arn, principal) DO UPDATE SET calls = calls + excluded.calls
+            """)
         for (pair, count) in calls {
             try insert.execute(arguments: [pair.key, pair.principal, count])
         }
