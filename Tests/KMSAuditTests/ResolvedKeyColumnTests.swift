@@ -76,10 +76,14 @@ import Testing
                 .map { $0["detail"] as String }
             #expect(keyUsePlan.contains { $0.hasPrefix("SEARCH events USING INDEX events_key_time") }, "\(keyUsePlan)")
             #expect(!keyUsePlan.contains { $0.hasPrefix("SCAN events") }, "\(keyUsePlan)")
-            // A night's read of the calls stored since the last evaluation is a range of row ids.
-            let sincePlan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + KeyUseEvaluation.callsSinceSQL, arguments: ["9999", 1])
+            // A night's read of the calls stored since the last evaluation is a range of row ids,
+            // and the earlier calls of keys that became database keys are searched by key.
+            let sincePlan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + KeyUseEvaluation.callsSinceSQL,
+                                             arguments: ["9999", 1, "[\"\(Self.keyA)\"]"])
                 .map { $0["detail"] as String }
             #expect(sincePlan.contains { $0.hasPrefix("SEARCH events USING INTEGER PRIMARY KEY (rowid>?)") }, "\(sincePlan)")
+            #expect(sincePlan.contains { $0.hasPrefix("SEARCH events USING INDEX events_key_time") }, "\(sincePlan)")
+            #expect(!sincePlan.contains { $0.hasPrefix("SCAN events") }, "\(sincePlan)")
             // The index holds every column the read takes from a call, so no row of the table is
             // fetched (a key whose policy tests the encryption context would fetch its calls' raw text).
             let indexed = try Row.fetchAll(db, sql: "PRAGMA index_xinfo(events_key_time)").compactMap { $0["name"] as String? }

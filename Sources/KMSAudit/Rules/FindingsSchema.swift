@@ -169,6 +169,7 @@ enum FindingsSchema {
         judged_through  TEXT NOT NULL,
         window_end      TEXT NOT NULL,
         inputs_sha256   TEXT NOT NULL,
+        database_keys   TEXT NOT NULL DEFAULT '[]',
         calls_read      INTEGER NOT NULL,
         kept            INTEGER NOT NULL,
         updated_at      TEXT NOT NULL

@@ -29,19 +29,35 @@ struct KeyUseEvaluation: RulePreparation {
     /// through RDS when it succeeded through RDS by the window's end and its caller is an ARN, not
     /// an AWS service.
     ///
-    /// `?1` is the window's end. `callsSinceSQL` reads only the calls stored after row `?2`: a
-    /// range of row ids at the end of the table (`NOT INDEXED` keeps SQLite from walking the
-    /// whole key index for them).
-    static let eventsSQL = callsSQL(from: "events", where: "")
-    static let callsSinceSQL = callsSQL(from: "events NOT INDEXED", where: "id > ?2 AND ")
+    /// `?1` is the window's end. `callsSinceSQL` reads only the calls stored after row `?2` (a
+    /// range of row ids at the end of the table: `NOT INDEXED` keeps SQLite from walking the
+    /// whole key index for them) and the earlier calls of the keys in the JSON array `?3` (the
+    /// keys that became database keys since, by the key index).
+    static let eventsSQL = callsSQL(calls: """
+        FROM events
+            WHERE event_source = 'kms.amazonaws.com'
+              AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
+        """)
+    static let callsSinceSQL = callsSQL(calls: """
+        FROM events NOT INDEXED
+            WHERE id > ?2 AND event_source = 'kms.amazonaws.com'
+              AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1)
+            UNION ALL
+            SELECT \(callColumns)
+            FROM events
+            WHERE id <= ?2 AND event_source = 'kms.amazonaws.com'
+              AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IN (SELECT value FROM json_each(?3))
+        """)
 
-    private static func callsSQL(from table: String, where extra: String) -> String { """
-        WITH e AS (
-            SELECT CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) AS key_arn, event_time, principal, principal_type,
+    private static let callColumns = """
+        CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) AS key_arn, event_time, principal, principal_type,
                    principal_account, invoked_by, event_name, succeeded, via_rds, aws_region, raw, event_id, shared_event_id
-            FROM \(table)
-            WHERE \(extra)event_source = 'kms.amazonaws.com'
-              AND CAST(coalesce(key_arn, resolved_key_arn) AS TEXT) IN (SELECT key_arn FROM keys WHERE is_database_key = 1))
+        """
+
+    private static func callsSQL(calls: String) -> String { """
+        WITH e AS (
+            SELECT \(callColumns)
+            \(calls))
         SELECT e.key_arn, e.event_time, e.principal, e.principal_type, e.principal_account, e.invoked_by,
                e.event_name, e.succeeded, e.via_rds, e.aws_region,
                CASE WHEN e.key_arn IN (SELECT key_arn FROM key_policies WHERE policy LIKE '%EncryptionContext%')
@@ -60,7 +76,10 @@ struct KeyUseEvaluation: RulePreparation {
         let allowListed = context.options.config.allowedPrincipals
         let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
         let progress = try KeyUseProgress.read(db)
-        let kept = try progress?.stillStands(db, windowEnd: context.windowEnd, allowList: allowListed) ?? false
+        let databaseKeys = try KeyUseProgress.databaseKeys(db)
+        let keysInFull = try progress?.keysToJudgeInFull(db, windowEnd: context.windowEnd, currentKeys: databaseKeys,
+                                                         allowList: allowListed)
+        let kept = keysInFull != nil
         if !kept {
             try db.execute(sql: "DELETE FROM key_use_evaluations")
             try db.execute(sql: "DELETE FROM key_rds_principals")
@@ -76,7 +95,10 @@ struct KeyUseEvaluation: RulePreparation {
             """)
         let select = try SQLiteStatement(db, kept ? Self.callsSinceSQL : Self.eventsSQL)
         try select.bindText(1, context.windowEnd)
-        if kept, let progress { try select.bindInt64(2, progress.eventsThrough) }
+        if kept, let progress, let keysInFull {
+            try select.bindInt64(2, progress.eventsThrough)
+            try select.bindText(3, KeyUseProgress.jsonArray(keysInFull))
+        }
         var shapes = EventShapes { row in
             let event = KeyUseEvent(row)
             let keyARN = EventShapes.text(row, .keyARN) ?? ""
@@ -113,7 +135,8 @@ struct KeyUseEvaluation: RulePreparation {
         try select.reset()
         try Self.storeRDSPrincipals(db, shapes.all)
         let inputs = try KeyUseInputs.digest(db, eventsThrough: top, judgedThrough: judgedThrough, allowList: allowListed)
-        try KeyUseProgress(eventsThrough: top, judgedThrough: judgedThrough, windowEnd: context.windowEnd, inputsSHA256: inputs)
+        try KeyUseProgress(eventsThrough: top, judgedThrough: judgedThrough, windowEnd: context.windowEnd, inputsSHA256: inputs,
+                           databaseKeys: databaseKeys)
             .record(db, callsRead: callsRead, kept: kept)
     }
 

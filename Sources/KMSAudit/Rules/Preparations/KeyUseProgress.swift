@@ -6,14 +6,14 @@ import GRDB
 /// derived from besides the calls (migration v23, `key_use_progress`).
 ///
 /// A call's verdict depends on the call, its key (for a call that names an alias: `event_keys`),
-/// the key policy versions and grants in effect at its time, the database keys, the keys whose
-/// policy tests the encryption context and the config's allow-list; its via-RDS count on the
-/// window's end. A night adds calls after the ones judged, so nothing a call judged before depends
+/// the key policy versions and grants in effect at its time, the keys whose policy tests the
+/// encryption context and the config's allow-list; its via-RDS count on the window's end; which
+/// calls are read at all, on the database keys. A night adds calls after the ones judged, so nothing a call judged before depends
 /// on has changed when these inputs, cut at the latest time judged (policy versions and grants
 /// that start by then, grants' ends past it read as "still active"), hash the same as last time,
-/// the old calls' keys hash the same, and both window ends lie at or after every call judged. Then
-/// only the calls stored since are read; otherwise everything is judged again (DESIGN, twelfth
-/// session). `KeptStateTests` compares the kept tables with a rebuild, night after night.
+/// the old calls' keys hash the same, no database key is gone, and both window ends lie at or after
+/// every call judged. Then only the calls stored since, and every call of a key that became a
+/// database key since, are read; otherwise everything is judged again (DESIGN, twelfth session). `KeptStateTests` compares the kept tables with a rebuild, night after night.
 struct KeyUseProgress {
     /// The largest `events.id` when the tables were last brought up to date.
     var eventsThrough: Int64
@@ -22,35 +22,56 @@ struct KeyUseProgress {
     var windowEnd: String
     /// `KeyUseInputs.digest` as of `eventsThrough` and `judgedThrough`.
     var inputsSHA256: String
+    /// The database keys whose calls were judged. A key that becomes one later (a database
+    /// created with it) has its earlier calls judged then; one that stops being one rebuilds.
+    var databaseKeys: [String]
 
     /// Bumped when the judgement itself changes, so that a new binary judges every call again.
     static let logicVersion = 1
 
     static func read(_ db: Database) throws -> KeyUseProgress? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT events_through, judged_through, window_end, inputs_sha256 FROM key_use_progress WHERE id = 1
+            SELECT events_through, judged_through, window_end, inputs_sha256, database_keys FROM key_use_progress WHERE id = 1
             """) else { return nil }
-        return KeyUseProgress(eventsThrough: row[0], judgedThrough: row[1], windowEnd: row[2], inputsSHA256: row[3])
+        let keys = (try? JSONSerialization.jsonObject(with: Data((row[4] as String).utf8))) as? [String]
+        return KeyUseProgress(eventsThrough: row[0], judgedThrough: row[1], windowEnd: row[2], inputsSHA256: row[3],
+                              databaseKeys: keys ?? [])
+    }
+
+    static func databaseKeys(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT key_arn FROM keys WHERE is_database_key = 1 ORDER BY 1")
     }
 
     func record(_ db: Database, callsRead: Int, kept: Bool) throws {
         try db.execute(sql: """
-            INSERT INTO key_use_progress (id, events_through, judged_through, window_end, inputs_sha256, calls_read, kept, updated_at)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO key_use_progress (id, events_through, judged_through, window_end, inputs_sha256, database_keys,
+                calls_read, kept, updated_at)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET events_through = excluded.events_through, judged_through = excluded.judged_through,
-                window_end = excluded.window_end, inputs_sha256 = excluded.inputs_sha256, calls_read = excluded.calls_read,
+                window_end = excluded.window_end, inputs_sha256 = excluded.inputs_sha256,
+                database_keys = excluded.database_keys, calls_read = excluded.calls_read,
                 kept = excluded.kept, updated_at = excluded.updated_at
-            """, arguments: [eventsThrough, judgedThrough, windowEnd, inputsSHA256, callsRead, kept,
-                             TimeFormats.canonical(Date())])
+            """, arguments: [eventsThrough, judgedThrough, windowEnd, inputsSHA256, Self.jsonArray(databaseKeys),
+                             callsRead, kept, TimeFormats.canonical(Date())])
     }
 
-    /// Whether the rows judged up to this mark still stand for a check whose window ends at
-    /// `windowEnd`: both window ends at or after every call judged (the via-RDS counts), and the
-    /// inputs, cut where they were, unchanged.
-    func stillStands(_ db: Database, windowEnd newEnd: String, allowList: [String: [String]]) throws -> Bool {
-        guard judgedThrough <= windowEnd, judgedThrough <= newEnd else { return false }
-        return try KeyUseInputs.digest(db, eventsThrough: eventsThrough, judgedThrough: judgedThrough,
-                                       allowList: allowList) == inputsSHA256
+    static func jsonArray(_ strings: [String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: strings, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The database keys whose calls are still to be judged in full, when the rows judged up to
+    /// this mark still stand for a check whose window ends at `windowEnd` and whose database keys
+    /// are `currentKeys`: both window ends at or after every call judged (the via-RDS counts), no
+    /// database key gone, and the inputs, cut where they were, unchanged. nil: judge every call.
+    func keysToJudgeInFull(_ db: Database, windowEnd newEnd: String, currentKeys: [String],
+                           allowList: [String: [String]]) throws -> [String]? {
+        guard judgedThrough <= windowEnd, judgedThrough <= newEnd else { return nil }
+        let before = Set(databaseKeys)
+        guard before.isSubset(of: currentKeys) else { return nil }
+        guard try KeyUseInputs.digest(db, eventsThrough: eventsThrough, judgedThrough: judgedThrough,
+                                      allowList: allowList) == inputsSHA256 else { return nil }
+        return currentKeys.filter { !before.contains($0) }
     }
 }
 
@@ -71,7 +92,6 @@ enum KeyUseInputs {
                    CASE WHEN ended_at > ?1 THEN NULL ELSE ended_at END
               FROM grants WHERE coalesce(created_at, '') <= ?1 ORDER BY 1, 2, 3, 4, 5, 6
             """, arguments: [judgedThrough])
-        try hasher.addRows(db, tag: "database-keys", sql: "SELECT key_arn FROM keys WHERE is_database_key = 1 ORDER BY 1")
         // Any version's mention decides whether a call's encryption context is read at all.
         try hasher.addRows(db, tag: "context-keys", sql: """
             SELECT DISTINCT key_arn FROM key_policies WHERE policy LIKE '%EncryptionContext%' ORDER BY 1
