@@ -22,11 +22,28 @@ enum UTCClock {
         return TimeFormats.parseISO8601(s).map { Int($0.timeIntervalSince1970.rounded(.down)) }
     }
 
+    /// Written digit by digit: `String(format:)` here was 15% of the integrity check at 20M
+    /// records (a call per log file). Years outside 0...9999 take the formatter.
     static func text(_ t: Int) -> String {
         let days = Int((Double(t) / 86_400).rounded(.down))
         let secs = t - days * 86_400
         let (y, m, d) = civilFromDays(days)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, (secs % 3600) / 60, secs % 60)
+        guard (0...9999).contains(y) else {
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, (secs % 3600) / 60, secs % 60)
+        }
+        return String(unsafeUninitializedCapacity: 20) { out in
+            func put(_ value: Int, _ at: Int, _ width: Int) {
+                var v = value
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    out[i] = UInt8(0x30 + v % 10)
+                    v /= 10
+                }
+            }
+            put(y, 0, 4); out[4] = 0x2D; put(m, 5, 2); out[7] = 0x2D; put(d, 8, 2); out[10] = 0x54
+            put(secs / 3600, 11, 2); out[13] = 0x3A; put((secs % 3600) / 60, 14, 2); out[16] = 0x3A
+            put(secs % 60, 17, 2); out[19] = 0x5A
+            return 20
+        }
     }
 
     /// The start of the hour holding `t`.

@@ -239,7 +239,7 @@ package enum CheckRunner {
     }
 
     static func jsonArray(_ items: [String]) -> String {
-        (try? String(data: JSONSerialization.data(withJSONObject: items), encoding: .utf8)) ?? "[]"
+        (try? String(data: JSONSerialization.data(withJSONObject: items, options: [.withoutEscapingSlashes]), encoding: .utf8)) ?? "[]"
     }
 }
 

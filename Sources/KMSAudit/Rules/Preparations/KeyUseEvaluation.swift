@@ -97,7 +97,7 @@ struct KeyUseEvaluation: RulePreparation {
         try select.bindText(1, context.windowEnd)
         if kept, let progress, let keysInFull {
             try select.bindInt64(2, progress.eventsThrough)
-            try select.bindText(3, KeyUseProgress.jsonArray(keysInFull))
+            try select.bindText(3, CheckRunner.jsonArray(keysInFull))
         }
         var shapes = EventShapes { row in
             let event = KeyUseEvent(row)

@@ -51,13 +51,8 @@ struct KeyUseProgress {
                 window_end = excluded.window_end, inputs_sha256 = excluded.inputs_sha256,
                 database_keys = excluded.database_keys, calls_read = excluded.calls_read,
                 kept = excluded.kept, updated_at = excluded.updated_at
-            """, arguments: [eventsThrough, judgedThrough, windowEnd, inputsSHA256, Self.jsonArray(databaseKeys),
+            """, arguments: [eventsThrough, judgedThrough, windowEnd, inputsSHA256, CheckRunner.jsonArray(databaseKeys),
                              callsRead, kept, TimeFormats.canonical(Date())])
-    }
-
-    static func jsonArray(_ strings: [String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: strings, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// The database keys whose calls are still to be judged in full, when the rows judged up to
