@@ -7,13 +7,14 @@ import GRDB
 ///
 /// A call's verdict depends on the call, its key (for a call that names an alias: `event_keys`),
 /// the key policy versions and grants in effect at its time, the keys whose policy tests the
-/// encryption context and the config's allow-list; its via-RDS count on the window's end; which
-/// calls are read at all, on the database keys. A night adds calls after the ones judged, so nothing a call judged before depends
-/// on has changed when these inputs, cut at the latest time judged (policy versions and grants
-/// that start by then, grants' ends past it read as "still active"), hash the same as last time,
-/// the old calls' keys hash the same, no database key is gone, and both window ends lie at or after
-/// every call judged. Then only the calls stored since, and every call of a key that became a
-/// database key since, are read; otherwise everything is judged again (DESIGN, twelfth session). `KeptStateTests` compares the kept tables with a rebuild, night after night.
+/// encryption context and the config's allow-list; its via-RDS count on the window's end; whether
+/// it is read at all, on the database keys. A night adds calls after the ones judged, so nothing a
+/// call judged before depends on has changed when these inputs, cut at the latest time judged
+/// (policy versions and grants that start by then, grants' ends past it read as "still active"),
+/// hash the same as last time, no database key is gone, and both window ends lie at or after every
+/// call judged. Then only the calls stored since, and every call of a key that became a database
+/// key since, are read; otherwise everything is judged again (DESIGN, twelfth session).
+/// `KeptStateTests` compares the kept tables with a rebuild, night after night.
 struct KeyUseProgress {
     /// The largest `events.id` when the tables were last brought up to date.
     var eventsThrough: Int64
