@@ -10,6 +10,9 @@ import GRDB
 /// event, grant lookup and allow-listing are built once. Per call only what depends on its time
 /// remains: the policy version in effect, whether a grant covers it, and the verdict for that
 /// (shape, version, granted), judged once. Only calls not judged "intended" (few) are stored.
+///
+/// The rows are kept from one check to the next: a night judges the calls stored since, unless
+/// what the earlier calls were judged against changed (`KeyUseProgress`).
 struct KeyUseEvaluation: RulePreparation {
     let name = "key-use-evaluation"
 
