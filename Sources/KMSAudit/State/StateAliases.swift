@@ -296,8 +296,10 @@ extension StateBuild {
                 SELECT e.id, e.event_id, e.event_time, e.key_ref, e.aws_region, e.account
                   FROM temp.state_rekey r JOIN events e ON e.id = r.id
                 """)
-            try db.execute(sql: "DROP TABLE temp.state_rekey")
+            // temp.state_rekey stays for the write-back, which drops it.
+            keyResolutionScope = .since(through)
         } else {
+            keyResolutionScope = .everything
             try db.execute(sql: "DELETE FROM event_keys")
             try insertEventKeys(source: """
                 -- No key ARN in the record (`key_arn` NULL): not resolved yet or unresolvable

@@ -54,7 +54,7 @@ package enum StateBuilder {
             let started = Date()
             let build = StateBuild(db: db, options: options)
             try build.run()
-            try writeBackKeyResolutions(db)
+            try writeBackKeyResolutions(db, scope: build.keyResolutionScope)
             summary = build.summary
             summary.seconds = Date().timeIntervalSince(started)
             let json = String(data: try JSONEncoder().encode(summary), encoding: .utf8)
@@ -82,26 +82,62 @@ package enum StateBuilder {
             // one more pass over them after every ingest).
             try build.buildAliases(rdsFacts: [])
             try build.buildEventKeys(aliasesBefore: aliasesBefore)
-            try writeBackKeyResolutions(db)
+            try writeBackKeyResolutions(db, scope: build.keyResolutionScope)
             return .commit
         }
     }
+
+    /// The write-back after a kept build: calls stored since the mark (`?`) had no resolution
+    /// written yet; a changed alias's calls (`temp.state_rekey`) may gain, change or lose theirs.
+    /// Each statement searches `events` by row id, never walks it (`ResolvedKeyColumnTests`
+    /// pins the plans); without MATERIALIZED SQLite walks every event to join the few rekeyed.
+    static let writeBackSinceStatements = [
+        """
+        UPDATE events SET resolved_key_arn = NULL, key_resolution = NULL
+         WHERE id IN (SELECT id FROM temp.state_rekey) AND key_resolution IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL)
+        """,
+        """
+        UPDATE events SET resolved_key_arn = k.key_arn, key_resolution = k.resolution
+          FROM event_keys k
+         WHERE k.event_rowid > ? AND k.event_rowid = events.id AND k.resolution IS NOT NULL
+           AND (events.resolved_key_arn IS NOT k.key_arn OR events.key_resolution IS NOT k.resolution)
+        """,
+        """
+        WITH t AS MATERIALIZED (
+            SELECT k.event_rowid, k.key_arn, k.resolution FROM temp.state_rekey r CROSS JOIN event_keys k
+             WHERE k.event_rowid = r.id AND k.resolution IS NOT NULL)
+        UPDATE events SET resolved_key_arn = t.key_arn, key_resolution = t.resolution
+          FROM t
+         WHERE t.event_rowid = events.id
+           AND (events.resolved_key_arn IS NOT t.key_arn OR events.key_resolution IS NOT t.resolution)
+        """,
+    ]
 
     /// Alias resolutions are redone from scratch (aliases change as events arrive) and kept on
     /// the events themselves so that `kms_events` needs no join (migrations v8, v15): in
     /// `resolved_key_arn` and `key_resolution`, never in `key_arn`, which stays the key the
     /// record named. Only the events whose resolution changed are written: re-doing all of them
-    /// every night cost ~0.8 s.
-    static func writeBackKeyResolutions(_ db: Database) throws {
-        try db.execute(sql: """
-            UPDATE events SET resolved_key_arn = NULL, key_resolution = NULL
-             WHERE key_resolution IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL);
-            UPDATE events SET resolved_key_arn = k.key_arn, key_resolution = k.resolution
-              FROM event_keys k
-             WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL
-               AND (events.resolved_key_arn IS NOT k.key_arn OR events.key_resolution IS NOT k.resolution);
-            """)
+    /// every night cost ~0.8 s; and only the calls `scope` says may differ are compared.
+    static func writeBackKeyResolutions(_ db: Database, scope: KeyResolutionScope) throws {
+        switch scope {
+        case .everything:
+            try db.execute(sql: """
+                UPDATE events SET resolved_key_arn = NULL, key_resolution = NULL
+                 WHERE key_resolution IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL);
+                UPDATE events SET resolved_key_arn = k.key_arn, key_resolution = k.resolution
+                  FROM event_keys k
+                 WHERE k.event_rowid = events.id AND k.resolution IS NOT NULL
+                   AND (events.resolved_key_arn IS NOT k.key_arn OR events.key_resolution IS NOT k.resolution);
+                """)
+        case .since(let through):
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS state_rekey (id INTEGER PRIMARY KEY)")
+            for sql in writeBackSinceStatements {
+                try db.execute(sql: sql, arguments: sql.contains("?") ? [through] : [])
+            }
+        }
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.state_rekey")
     }
 }
 
@@ -150,6 +186,8 @@ final class StateBuild {
     var aliases = AliasHistory(facts: [])
     var resources: [ResourceRecord] = []
     var resourcesByARN: [String: [ResourceRecord]] = [:]
+    /// Set by `buildEventKeys`: the calls whose resolution the write-back compares.
+    var keyResolutionScope = KeyResolutionScope.everything
 
     static let resourceEventNames = [
         "CreateDBCluster", "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "ModifyDBCluster",
