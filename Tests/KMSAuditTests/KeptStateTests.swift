@@ -41,6 +41,7 @@ import Testing
             + rows(db, "SELECT * FROM snapshots ORDER BY id", tag: "snapshot")
             + rows(db, "SELECT * FROM backup_copy_jobs ORDER BY rowid", tag: "copy")
             + rows(db, "SELECT * FROM grants ORDER BY id", tag: "grant")
+            + rows(db, "SELECT * FROM keys ORDER BY key_arn", tag: "keys")
             + rows(db, "SELECT * FROM key_use_evaluations ORDER BY event_id", tag: "judged")
             + rows(db, "SELECT * FROM key_rds_principals ORDER BY key_arn, principal", tag: "rds-principal")
         }
@@ -123,6 +124,7 @@ import Testing
                 #expect(kept.filter { $0[0] == "input" }.count > 50)
                 #expect(kept.filter { $0[0] == "snapshot" }.count > 5)
                 #expect(kept.filter { $0[0] == "grant" }.count > 5)
+                #expect(kept.filter { $0[0] == "keys" }.count > 5)
                 #expect(kept.filter { $0[0] == "judged" }.count > 5)
                 #expect(kept.filter { $0[0] == "rds-principal" }.count > 2)
             }

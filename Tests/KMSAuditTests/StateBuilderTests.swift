@@ -405,6 +405,27 @@ import Testing
         #expect(keys[0].s("created_at") == "2018-03-01T10:00:00Z", "describe-key's CreationDate")
     }
 
+    /// A call through RDS naming `alias/aws/rds`, in an account whose aws/rds key only an RDS
+    /// response tells (no alias event, no list-aliases): ingest leaves it unresolved; the check's
+    /// build resolves it and, in the same build, counts it towards the key's "used-via-rds".
+    @Test func aCallThroughRDSByTheDefaultAliasCountsForTheKeyAResponseNames() throws {
+        let s = try StateScenario()
+        let cluster = try Real.record("sumologic-documentation/rds.sample-cloudtrail-log-message.json")
+        let call = try Real.record("awsdocs-aws-secrets-manager-docs/security-encryption.example1.json").with([
+            "eventID": "state-call-by-default-alias", "eventTime": "2019-01-01T00:00:00Z", "awsRegion": "us-west-1",
+            "recipientAccountId": "951234567898", "userIdentity.accountId": "951234567898",
+            "userIdentity.invokedBy": "rds.amazonaws.com", "sourceIPAddress": "rds.amazonaws.com",
+            "userAgent": "rds.amazonaws.com", "requestParameters.keyId": "alias/aws/rds", "resources": nil,
+        ])
+        s.add(cluster, call)
+        try s.build()
+        #expect(try s.value("SELECT key_arn FROM kms_events WHERE event_id = 'state-call-by-default-alias'") == Self.neptuneKey)
+        #expect(try s.value("SELECT via_rds FROM kms_events WHERE event_id = 'state-call-by-default-alias'") == 1 as Int)
+        let reasons = StateScenario.json(try s.value("SELECT database_key_reasons FROM keys WHERE key_arn = ?",
+                                                     [Self.neptuneKey])) as? [String]
+        #expect(reasons == ["rds-resource", "used-via-rds", "aws-rds-default"])
+    }
+
     @Test func retentionModifiedToZeroAndDeletions() throws {
         let s = try StateScenario()
         try s.addDocument("inventory/123456789012/us-west-1/describe-db-instances.json")  // my-database, retention 7

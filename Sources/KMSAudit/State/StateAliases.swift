@@ -263,8 +263,10 @@ extension StateBuild {
     /// from the last build (`StateEventKeys.swift`): only the calls stored since and the calls
     /// naming an alias whose segments differ from `aliasesBefore` (the segments `event_keys` was
     /// last computed against) are resolved again; everything, without a `state_progress` mark.
+    /// Each call's resolution is then written onto its event (`writeBackKeyResolutions`).
     func buildEventKeys(aliasesBefore: AliasSegments) throws {
         let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
+        let scope: KeyResolutionScope
         if let through = try StateProgress.eventsThrough(db, step: StateProgress.eventKeys) {
             let changed = try AliasSegments.read(db).changed(against: aliasesBefore)
             try db.execute(sql: "DROP TABLE IF EXISTS temp.state_rekey; CREATE TEMP TABLE state_rekey (id INTEGER PRIMARY KEY)")
@@ -297,9 +299,9 @@ extension StateBuild {
                   FROM temp.state_rekey r JOIN events e ON e.id = r.id
                 """)
             // temp.state_rekey stays for the write-back, which drops it.
-            keyResolutionScope = .since(through)
+            scope = .since(through)
         } else {
-            keyResolutionScope = .everything
+            scope = .everything
             try db.execute(sql: "DELETE FROM event_keys")
             try insertEventKeys(source: """
                 -- No key ARN in the record (`key_arn` NULL): not resolved yet or unresolvable
@@ -315,6 +317,9 @@ extension StateBuild {
                 """)
         }
         try StateProgress.record(db, step: StateProgress.eventKeys, eventsThrough: top)
+        // On the events now, so that every later step reads each call's key through
+        // events_key_time alone (the index is on the record's key or else the resolved one).
+        try StateBuilder.writeBackKeyResolutions(db, scope: scope)
         summary.eventsResolvedByAlias = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_keys WHERE resolution = 'alias'") ?? 0
         summary.eventsUnresolved = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_keys WHERE resolution = 'unresolved'") ?? 0
     }

@@ -54,7 +54,6 @@ package enum StateBuilder {
             let started = Date()
             let build = StateBuild(db: db, options: options)
             try build.run()
-            try writeBackKeyResolutions(db, scope: build.keyResolutionScope)
             summary = build.summary
             summary.seconds = Date().timeIntervalSince(started)
             let json = String(data: try JSONEncoder().encode(summary), encoding: .utf8)
@@ -82,7 +81,6 @@ package enum StateBuilder {
             // one more pass over them after every ingest).
             try build.buildAliases(rdsFacts: [])
             try build.buildEventKeys(aliasesBefore: aliasesBefore)
-            try writeBackKeyResolutions(db, scope: build.keyResolutionScope)
             return .commit
         }
     }
@@ -186,8 +184,6 @@ final class StateBuild {
     var aliases = AliasHistory(facts: [])
     var resources: [ResourceRecord] = []
     var resourcesByARN: [String: [ResourceRecord]] = [:]
-    /// Set by `buildEventKeys`: the calls whose resolution the write-back compares.
-    var keyResolutionScope = KeyResolutionScope.everything
 
     static let resourceEventNames = [
         "CreateDBCluster", "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "ModifyDBCluster",
