@@ -305,6 +305,31 @@ import Testing
         }
     }
 
+    /// `independent_paths` and `survives_key_loss` are counted from the tables (v24), not out of
+    /// `recovery_paths`: they must still say what the listed paths say, on every row.
+    @Test func theViewsCountsAreThoseOfThePathsItLists() throws {
+        let audited = try Audited.shared.get()
+        let queue = try DatabaseQueue(path: audited.database)
+        var counted: [Int] = []
+        try queue.read { db in
+            for row in try Row.fetchAll(db, sql: """
+                SELECT arn, encrypted, recovery_paths, independent_paths, survives_key_loss FROM database_overview
+                """) {
+                let arn: String = row["arn"]
+                let text: String = row["recovery_paths"]
+                let paths = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+                let live = paths.filter { $0["independent"] as? Bool == true && $0["deleted_at"] is NSNull }.count
+                #expect(row["independent_paths"] as Int == live, "\(arn)")
+                let survives: Bool? = row["survives_key_loss"]
+                #expect(survives == ((row["encrypted"] as String) == "yes" ? live > 0 : nil), "\(arn)")
+                counted.append(live)
+            }
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).contains("v24-databases-view-counted"))
+        }
+        // The sample has databases that would survive their key's loss and databases that would not.
+        #expect(counted.contains(0) && counted.contains { $0 > 0 }, "\(counted)")
+    }
+
     /// An identifier, engine and key reference written by an attacker stay text everywhere.
     @Test func hostileIdentifierIsEscapedInHTMLNeutralisedInCSVAndExactInJSON() throws {
         let dir = try TestSupport.temporaryDirectory()
