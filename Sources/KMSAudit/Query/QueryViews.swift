@@ -6,7 +6,7 @@ enum QueryViews {
     static let schema = StageSchema(stage: "Query", parts: [
         SchemaPart(7, "views", sql: v7Views),
         SchemaPart(12, "databases-view", sql: v12),
-        SchemaPart(24, "databases-view-counted", sql: v24),
+        SchemaPart(24, "databases-view-counted", foreignKeyChecks: .immediate, sql: v24),
     ])
 
     /// Views for the questions people ask most (docs/SCHEMA.md "Views").
