@@ -47,6 +47,17 @@ import Testing
         }
     }
 
+    /// `event_coverage` as the report reads it (nil when not current) and counted from `events`.
+    static func coverage(_ path: String) throws -> (kept: [[String]]?, counted: [[String]]) {
+        try DatabaseQueue(path: path).read { db in
+            func strings(_ rows: [Row]) -> [[String]] {
+                rows.map { row in (0..<row.count).map { (row[$0] as DatabaseValue).description } }
+            }
+            return (try EventCoverage.currentRows(db).map(strings),
+                    strings(try Row.fetchAll(db, sql: ReportModel.accountRegionSQL)))
+        }
+    }
+
     /// The same database with the kept tables rebuilt from scratch (no `state_progress` mark).
     static func rebuiltFromScratch(_ path: String, into copy: String) throws -> [[String]] {
         try? FileManager.default.removeItem(atPath: copy)
@@ -119,6 +130,9 @@ import Testing
             callsRead.append(keyUse.callsRead)
             databaseKeys.append(keyUse.databaseKeys)
             let kept = try Self.resolutions(db)
+            // Ingest's kept counts per account and region are what counting every event says.
+            let coverage = try Self.coverage(db)
+            #expect(coverage.kept == coverage.counted && coverage.kept != nil, "night \(night)")
             if night == days.count - 1 {
                 #expect(kept.filter { $0[0] == "key" }.count > 10)
                 #expect(kept.filter { $0[0] == "input" }.count > 50)
@@ -190,6 +204,17 @@ import Testing
         #expect(try key("by-other-alias") == nil)
         #expect(try Self.resolutions(db) == (try Self.rebuiltFromScratch(db, into: dir.appendingPathComponent("scratch.sqlite").path)))
         #expect(try key("second") == Self.keyB)
+        // The events taken back were counted: the trigger forgot the mark and ingest counted again.
+        let taken = try Self.coverage(db)
+        #expect(taken.kept == taken.counted && taken.kept != nil)
+        // Without a mark the report counts from `events`, and the next ingest (nothing new to
+        // read) counts everything again.
+        try DatabaseQueue(path: db).write { try $0.execute(sql: "DELETE FROM event_coverage_progress") }
+        #expect(try Self.coverage(db).kept == nil)
+        let recount = try TestSupport.kmsaudit(["ingest", logs.path, "--db", db, "--quiet"])
+        #expect(recount.status == 0, "\(recount.stderr)")
+        let recounted = try Self.coverage(db)
+        #expect(recounted.kept == recounted.counted && recounted.kept != nil)
     }
 
     /// Key-use verdicts are kept only while what the calls already judged were judged against

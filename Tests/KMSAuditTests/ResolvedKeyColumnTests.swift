@@ -102,7 +102,7 @@ import Testing
                 #expect(indexed.contains(column), "\(column) not in \(indexed)")
             }
             #expect(try String.fetchOne(db, sql: "SELECT event_id FROM kms_events WHERE key_arn = ?", arguments: [Self.keyA]) == "by-alias")
-            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v24-databases-view-counted")
+            #expect(try SchemaMigrations.migrator.appliedMigrations(db).last == "v25-event-coverage")
         }
     }
 
@@ -223,7 +223,7 @@ import Testing
                        "v11-grant-documents", "v12-databases-view", "v13-run-texts", "v14-policy-judgements",
                        "v15-resolved-key-column", "v16-event-id-table", "v17-rds-principals", "v18-key-use-index", "v19-account-region-index",
                        "v20-state-progress", "v21-state-inputs", "v22-event-ids-recent", "v23-key-use-progress",
-                       "v24-databases-view-counted"]
+                       "v24-databases-view-counted", "v25-event-coverage"]
         #expect(SchemaMigrations.migrator.migrations == shipped)
         // A migration shared by two stages runs the Store's part first (v2: documents, then the digest
         // tables; v11: documents rebuilt, then grants), as the single migration did.

@@ -58,6 +58,8 @@ package final class Ingestor {
                 // onto the events).
                 for step in hooks.afterIngest { try step.run(db) }
             }
+            // Also when nothing was read: a run interrupted after storing files left it behind.
+            try EventCoverage.refresh(db)
             summary.seconds = Date().timeIntervalSince(started)
             try db.execute(sql: """
                 UPDATE ingest_runs SET finished_at = ?, status = ?, files_seen = ?, files_read = ?,

@@ -310,7 +310,8 @@ extension ReportModel {
     }
 
     /// Events, first and last time per account and region: from `events_account_region` alone
-    /// (LedgerSchema.v19AccountRegionIndex), not the table.
+    /// (LedgerSchema.v19AccountRegionIndex), not the table, when ingest's kept counts
+    /// (`EventCoverage`) do not cover every stored event.
     static let accountRegionSQL = """
         SELECT account, aws_region, count(*) AS n, min(event_time) AS first, max(event_time) AS last
         FROM events GROUP BY account, aws_region ORDER BY account, aws_region
@@ -326,7 +327,7 @@ extension ReportModel {
                    coalesce(sum(clashes), 0) AS clashes
             FROM files
             """)!
-        let groups = try Row.fetchAll(db, sql: accountRegionSQL)
+        let groups = try EventCoverage.currentRows(db) ?? Row.fetchAll(db, sql: accountRegionSQL)
         let failed = try Row.fetchAll(db, sql: """
             SELECT path, error_kind, error FROM files WHERE status = 'failed' ORDER BY path
             """).map { FailedFile(path: $0["path"], errorKind: $0["error_kind"], error: $0["error"]) }

@@ -10,6 +10,8 @@ enum LedgerSchema {
         SchemaPart(16, "event-id-table", foreignKeyChecks: .immediate, sql: v16EventIDTable),
         SchemaPart(19, "account-region-index", sql: v19AccountRegionIndex),
         SchemaPart(22, "event-ids-recent", foreignKeyChecks: .immediate, sql: v22RecentEventIDs),
+        // New tables without foreign keys: nothing for GRDB's whole-database check to find.
+        SchemaPart(25, "event-coverage", foreignKeyChecks: .immediate, sql: v25EventCoverage),
     ])
 
     /// Event IDs in two tables (`EventIDStore`): new IDs go into the small `event_ids_recent`,
@@ -35,6 +37,31 @@ enum LedgerSchema {
     /// arrive nearly in order per account and region, so ingest appends to a few pages.
     static let v19AccountRegionIndex = """
     CREATE INDEX events_account_region ON events(account, aws_region, event_time);
+    """
+
+    /// Events per account and region, kept by ingest (`EventCoverage`), counted once here from
+    /// `events_account_region` (about 1.3 s at 20M records). The trigger forgets the mark when an
+    /// event it counted is deleted; the next ingest then counts everything again.
+    static let v25EventCoverage = """
+    CREATE TABLE event_coverage (
+        account          TEXT,
+        aws_region       TEXT,
+        events           INTEGER NOT NULL,
+        first_event_time TEXT,
+        last_event_time  TEXT
+    );
+    CREATE TABLE event_coverage_progress (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        events_through  INTEGER NOT NULL
+    );
+    CREATE TRIGGER event_coverage_forget AFTER DELETE ON events
+        WHEN old.id <= (SELECT events_through FROM event_coverage_progress)
+    BEGIN
+        DELETE FROM event_coverage_progress;
+    END;
+    INSERT INTO event_coverage
+    SELECT account, aws_region, count(*), min(event_time), max(event_time) FROM events GROUP BY account, aws_region;
+    INSERT INTO event_coverage_progress (id, events_through) SELECT 1, coalesce(max(id), 0) FROM events;
     """
 
     /// Ingest: runs, the files ledger, events, duplicates and per-source record counts.
