@@ -142,4 +142,14 @@ import Testing
         #expect(verdict == .invalid("signature does not verify with key 8eba5db5bea9b640d1c96a77256fe7f2"))
         #expect(set.verify(signatureHex: "ab", message: [], fingerprint: "00") == .unknownKey("no public key with fingerprint 00"))
     }
+
+    /// Signatures as files hold them: white space around them goes, the hex stays whole.
+    @Test func signaturesLoseOnlyTheWhiteSpaceAroundThem() {
+        #expect(IntegrityChecker.trimmed("3a1b\n") == "3a1b")
+        #expect(IntegrityChecker.trimmed(" \t3a1b \r\n") == "3a1b")
+        #expect(IntegrityChecker.trimmed("3a1b") == "3a1b")
+        #expect(IntegrityChecker.trimmed("3a 1b") == "3a 1b")
+        #expect(IntegrityChecker.trimmed("\n") == "")
+        #expect(IntegrityChecker.trimmed("") == "")
+    }
 }

@@ -65,7 +65,7 @@ package enum IntegrityChecker {
         var checker = Checker(publicKeys: publicKeys, window: window)
         for (key, value) in signatures ?? [:] {
             checker.sideSignatures[DigestParser.objectKey(from: Self.stripBucket(key))] =
-                value.trimmingCharacters(in: .whitespacesAndNewlines)
+                trimmed(value)
         }
         try checker.load(db)
         // Digests first: a digest that fails its own check cannot vouch for the log files it lists.
@@ -76,6 +76,14 @@ package enum IntegrityChecker {
         checker.checkDigests()
         checker.checkCoverage()
         return try checker.write(db, signaturesGiven: signatures != nil)
+    }
+
+    /// A signature without the white space around it. Most have none: Foundation's trim, called
+    /// for each of them, was 0.2 s of a check at 20M records.
+    static func trimmed(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last,
+              first.properties.isWhitespace || last.properties.isWhitespace else { return s }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `s3://bucket/AWSLogs/...` or `bucket/AWSLogs/...` → the key.
