@@ -155,6 +155,41 @@ import Testing
         #expect(rekeyed == 0)
     }
 
+    /// A night of a few events on a large store adds them to the kept counts (a range of row ids)
+    /// instead of counting everything again: new groups appear, existing ones grow and widen.
+    @Test func aFewNewEventsAreAddedToTheKeptCounts() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let trail = dir.appendingPathComponent("in/trail")
+        let sample = try TestSupport.kmsaudit(["sample", "--out", trail.path, "--events", "3000", "--seed", "3", "--days", "2"])
+        #expect(sample.status == 0, "\(sample.stderr)")
+        let db = dir.appendingPathComponent("c.sqlite").path
+        let first = try TestSupport.kmsaudit(["ingest", dir.appendingPathComponent("in").path, "--db", db, "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try Self.coverage(db)
+        #expect(before.kept == before.counted && before.kept != nil)
+        // Two calls: one in an account and region the trail has not seen, one in the trail's
+        // busiest account and region, years before the trail.
+        let busiest = try #require(before.counted.max { Int($0[2])! < Int($1[2])! })
+        func unquoted(_ text: String) -> String { String(text.dropFirst().dropLast()) }
+        let logs = dir.appendingPathComponent("in/late")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try TestSupport.batch([
+            try ResolvedKeyColumnTests.useByAlias("new-place", at: "2022-08-20T00:00:00Z")
+                .with(["recipientAccountId": "999988887777", "userIdentity.accountId": "999988887777",
+                       "awsRegion": "ap-south-2"]).json,
+            try ResolvedKeyColumnTests.useByAlias("long-ago", at: "2001-01-01T00:00:00Z")
+                .with(["recipientAccountId": unquoted(busiest[0]), "userIdentity.accountId": unquoted(busiest[0]),
+                       "awsRegion": unquoted(busiest[1])]).json,
+        ]).write(to: logs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240101T0000Z_late.json"))
+        let second = try TestSupport.kmsaudit(["ingest", dir.appendingPathComponent("in").path, "--db", db, "--quiet"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let after = try Self.coverage(db)
+        #expect(after.kept == after.counted && after.kept != nil)
+        #expect(after.counted.count == before.counted.count + 1, "one new account and region: \(after.counted)")
+        let grown = try #require(after.counted.first { $0[0] == busiest[0] && $0[1] == busiest[1] })
+        #expect(grown[2] == String(Int(busiest[2])! + 1) && grown[3] == "\"2001-01-01T00:00:00Z\"" && grown[4] == busiest[4])
+    }
+
     /// An UpdateAlias delivered a night late, dated between two calls already resolved: the later
     /// call moves to the new key, the earlier stays, and only the alias's calls are resolved again.
     /// A changed file read again takes its events back, and the next build starts from scratch.
