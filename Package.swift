@@ -92,7 +92,8 @@ if Context.environment["KMSAUDIT_FUZZ"] == "1" {
         .target(name: "FuzzSupport", dependencies: ["KMSAudit"], path: "Fuzz/Targets/Sources/FuzzSupport"),
     ]
     for (name, folder) in [("logreader", "FuzzLogReader"), ("digest", "FuzzDigest"), ("policy", "FuzzPolicy"),
-                           ("config", "FuzzConfig"), ("reportjson", "FuzzReportJSON"), ("filenames", "FuzzFileNames")] {
+                           ("config", "FuzzConfig"), ("reportjson", "FuzzReportJSON"), ("filenames", "FuzzFileNames"),
+                           ("times", "FuzzTimes")] {
         package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport", "KMSAudit"],
                                                  path: "Fuzz/Targets/Sources/\(folder)"))
     }

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target (AddressSanitizer, coverage-guided) and runs it for SECONDS.
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-# TARGET: logreader | digest | policy | config | reportjson | filenames. The sanitizer build lives in .build-fuzz (its own
+# TARGET: logreader | digest | policy | config | reportjson | filenames | times. The sanitizer build lives in .build-fuzz (its own
 # scratch path, never mixed with the normal .build). Seeds: Fuzz/Corpus/TARGET (committed, small);
 # inputs the fuzzer finds go to .build-fuzz/corpus/TARGET, crashes to .build-fuzz/artifacts/.
 # A crash exits non-zero and prints the input's path: copy it to the tests' fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh logreader|digest|policy|config|reportjson|filenames SECONDS}
+target=${1:?usage: scripts/fuzz.sh logreader|digest|policy|config|reportjson|filenames|times SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
 shift 2
 case "$target" in
-  logreader|digest|policy|config|reportjson|filenames) ;;
-  *) echo "fuzz.sh: unknown target '$target' (logreader, digest, policy, config, reportjson, filenames)" >&2; exit 2 ;;
+  logreader|digest|policy|config|reportjson|filenames|times) ;;
+  *) echo "fuzz.sh: unknown target '$target' (logreader, digest, policy, config, reportjson, filenames, times)" >&2; exit 2 ;;
 esac
 root=$PWD
 scratch=$root/.build-fuzz

@@ -93,7 +93,7 @@ struct JSONFields {
     }
 }
 
-enum StateTime {
+package enum StateTime {
     /// A database value as `canonical(_:)` takes it.
     static func canonical(_ value: DatabaseValue) -> String? {
         switch value.storage {
@@ -107,7 +107,7 @@ enum StateTime {
 
     /// Canonical text of an AWS time written as ISO-8601 (any fraction, any offset), as
     /// `Oct 10, 2024 3:18:55 PM` (RDS, KMS responses) or as epoch seconds (some CLI output).
-    static func canonical(_ value: Any?) -> String? {
+    package static func canonical(_ value: Any?) -> String? {
         if let n = value as? NSNumber, !(value is Bool) {
             return TimeFormats.canonical(Date(timeIntervalSince1970: n.doubleValue))
         }
