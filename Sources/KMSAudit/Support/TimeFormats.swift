@@ -15,8 +15,8 @@ package enum TimeFormats {
     }
 
     /// Written digit by digit: `String(format:)` was 15% of the integrity check at 20M records
-    /// (a call per log file) and a third of the state's pass over RDS resource events (a call
-    /// per response time). Years outside 0...9999 take the formatter.
+    /// (a call per log file), and is called for every time the state reads from a response.
+    /// Years outside 0...9999 take the formatter.
     static func canonical(epochSeconds t: Int) -> String {
         let days = Int((Double(t) / 86_400).rounded(.down))
         let secs = t - days * 86_400
